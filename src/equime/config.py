@@ -1,0 +1,112 @@
+"""The typed run configuration of `equime generate`, read from a file and overridden by flags.
+
+Fields split in two: those that shape the dataset (hashed; a folder holds one such config) and those
+that only change how a run is carried out (workers, progress, model path), which may differ on resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from equime.errors import EquimeError
+from equime.facs.emotions import PAPER_EMOTIONS, parse_emotions
+from equime.facs.scm import parse_intervention
+
+RUNTIME_FIELDS = frozenset({"out", "workers", "overwrite", "face_model", "progress"})
+
+
+@dataclass
+class GenerateConfig:
+    source: str = "demo"  # folder | csv | celeba | demo
+    path: str | None = None
+    out: str = "runs/demo"
+    emotions: tuple[str, ...] = PAPER_EMOTIONS
+    per_face: int = 1  # videos per (face, emotion)
+    limit: int | None = None  # use at most this many faces
+    seed: int = 0
+    noise_seed: int | None = None  # eps_X seed; defaults to `seed`
+    size: int = 256
+    fps: float = 24.0
+    n_frames: int = 161
+    generator: str = "warp"
+    generator_options: dict[str, float] = field(default_factory=dict)
+    intensity_required: tuple[float, float] = (0.25, 0.45)
+    intensity_optional: tuple[float, float] = (0.15, 0.3)
+    label_noise: float = 0.0
+    do: dict[str, float] = field(default_factory=dict)  # intervention on Z
+    do_only: bool = False
+    margin: float = 0.6
+    min_face: int = 64
+    non_smiling: bool = False
+    crf: int = 18
+    preset: str = "medium"
+    # runtime only
+    workers: int = 0  # 0 = all cores
+    overwrite: bool = False
+    face_model: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.emotions = parse_emotions(self.emotions)
+        if isinstance(self.do, str):
+            self.do = parse_intervention(self.do)
+        self.intensity_required = tuple(self.intensity_required)  # type: ignore[assignment]
+        self.intensity_optional = tuple(self.intensity_optional)  # type: ignore[assignment]
+        self.validate()
+
+    def validate(self) -> None:
+        checks = [
+            (self.size >= 32 and self.size % 2 == 0, f"size {self.size} must be even and >= 32"),
+            (self.fps > 0, f"fps {self.fps} must be positive"),
+            (self.n_frames >= 16, f"n_frames {self.n_frames} must be at least 16"),
+            (self.per_face >= 1, f"per_face {self.per_face} must be at least 1"),
+            (0.0 <= self.label_noise <= 1.0, f"label_noise {self.label_noise} must be in 0-1"),
+            (0 <= self.crf <= 51, f"crf {self.crf} must be in 0-51"),
+            (self.margin >= 0, f"margin {self.margin} must be >= 0"),
+        ]
+        for lo, hi in (self.intensity_required, self.intensity_optional):
+            checks.append((0 <= lo <= hi <= 1, f"intensity range ({lo}, {hi}) must lie in 0-1"))
+        for ok, message in checks:
+            if not ok:
+                raise EquimeError(message)
+
+    @property
+    def eps_x_seed(self) -> int:
+        return self.seed if self.noise_seed is None else self.noise_seed
+
+    def dataset_fields(self) -> dict[str, Any]:
+        """The fields that define the dataset, as plain JSON-able data."""
+        data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
+        data["emotions"] = list(self.emotions)
+        data["path"] = str(Path(self.path).resolve()) if self.path else None
+        return json.loads(json.dumps(data))
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(self.dataset_fields(), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """YAML or JSON mapping of GenerateConfig fields; unknown keys are named, not ignored."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise EquimeError(f"{p}: cannot read config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise EquimeError(f"{p}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise EquimeError(f"{p}: a config must be a mapping of settings")
+    known = {f.name for f in fields(GenerateConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise EquimeError(f"{p}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if isinstance(data.get("do"), dict):
+        data["do"] = parse_intervention(",".join(f"{k}={v}" for k, v in data["do"].items()))
+    return data

@@ -1,0 +1,67 @@
+"""Pictures a person can look at: contact sheets (rows = emotions, columns = frames through the expression).
+
+The last column magnifies |apex - neutral|, because a micro-expression is, by design, hard to see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw
+
+from equime.dataset.atomic import write_atomic
+from equime.dataset.layout import DatasetLayout
+
+COLUMNS = 8
+LABEL_WIDTH = 110
+DIFF_GAIN = 8.0
+
+
+def expression_frames(frames: np.ndarray, onset: int, offset: int, columns: int = COLUMNS) -> list[int]:
+    """Evenly spaced frame indices from onset to offset inclusive."""
+    last = min(offset, len(frames) - 1)
+    return [int(round(i)) for i in np.linspace(onset, last, columns)]
+
+
+def contact_sheet(rows: list[tuple[str, np.ndarray, int, int, int]], thumb: int = 128) -> Image.Image:
+    """rows: (label, frames, onset, apex, offset). Returns the sheet as an RGB image."""
+    header = 22
+    width = LABEL_WIDTH + (COLUMNS + 1) * thumb
+    sheet = Image.new("RGB", (width, header + len(rows) * thumb), "white")
+    draw = ImageDraw.Draw(sheet)
+    for c in range(COLUMNS):
+        draw.text((LABEL_WIDTH + c * thumb + 4, 5), "onset" if c == 0 else "", fill="black")
+    draw.text((LABEL_WIDTH + (COLUMNS - 1) * thumb + 4, 5), "offset", fill="black")
+    draw.text((LABEL_WIDTH + COLUMNS * thumb + 4, 5), f"|apex-neutral| x{DIFF_GAIN:g}", fill="black")
+    for r, (label, frames, onset, apex, offset) in enumerate(rows):
+        y = header + r * thumb
+        draw.text((6, y + thumb // 2 - 6), label, fill="black")
+        for c, index in enumerate(expression_frames(frames, onset, offset)):
+            tile = Image.fromarray(frames[index]).resize((thumb, thumb), Image.Resampling.LANCZOS)
+            sheet.paste(tile, (LABEL_WIDTH + c * thumb, y))
+            draw.text((LABEL_WIDTH + c * thumb + 3, y + 3), f"{index}", fill="yellow")
+        diff = np.abs(frames[apex].astype(np.int16) - frames[onset].astype(np.int16)).sum(axis=2)
+        heat = np.clip(diff * DIFF_GAIN / 3, 0, 255).astype(np.uint8)
+        tile = Image.fromarray(heat).resize((thumb, thumb), Image.Resampling.BILINEAR).convert("RGB")
+        sheet.paste(tile, (LABEL_WIDTH + COLUMNS * thumb, y))
+    return sheet
+
+
+def save_png(image: Image.Image, path: Path, tmp_dir: Path | None = None) -> None:
+    write_atomic(path, lambda tmp: image.save(tmp, format="PNG"), tmp_dir)
+
+
+def write_dataset_contact_sheet(layout: DatasetLayout, frame: pd.DataFrame) -> Path:
+    """One sheet for the dataset's first face: a row per emotion, in the config's order."""
+    from equime.video.mp4 import read_mp4
+
+    first = frame[frame["face_id"] == frame["face_id"].iloc[0]]
+    first = first.drop_duplicates("target_emotion")
+    rows = [
+        (r.target_emotion, read_mp4(layout.root / r.file_name), int(r.onset), int(r.apex), int(r.offset))
+        for r in first.itertuples()
+    ]
+    save_png(contact_sheet(rows), layout.contact_sheet, layout.tmp)
+    return layout.contact_sheet

@@ -1,0 +1,37 @@
+"""`equime preview IMAGE`: one video per emotion for one photo, and a contact sheet to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from equime.config import GenerateConfig
+from equime.dataset.atomic import write_bytes_atomic
+from equime.errors import EquimeError
+from equime.faces.landmarker import Landmarker
+from equime.faces.prepare import prepare_face
+from equime.faces.sources import source_image
+from equime.preview import contact_sheet, save_png
+from equime.run.plan import plan_sample
+from equime.synth.base import create_generator
+from equime.video.mp4 import encode_mp4_bytes
+
+
+def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
+    """Write <out>/<emotion>.mp4 for each emotion and <out>/contact_sheet.png; return the sheet."""
+    if not image.is_file():
+        raise EquimeError(f"{image}: no such file")
+    src = source_image(image)
+    with Landmarker(cfg.face_model) as landmarker:
+        face = prepare_face(src, landmarker, size=cfg.size, margin=cfg.margin, min_face=cfg.min_face)
+    generator = create_generator(cfg.generator, **cfg.generator_options)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for emotion in cfg.emotions:
+        row = plan_sample(cfg, face.face_id, emotion, 0, {})
+        frames = generator(face, row.spec())
+        data = encode_mp4_bytes(frames, row.fps, crf=cfg.crf, preset=cfg.preset)
+        write_bytes_atomic(out / f"{emotion}.mp4", data)
+        rows.append((emotion, frames, row.onset, row.apex, row.offset))
+    sheet = out / "contact_sheet.png"
+    save_png(contact_sheet(rows), sheet)
+    return sheet

@@ -1,0 +1,178 @@
+"""`equime generate`: sources -> faces -> plan -> render -> metadata, card and contact sheet.
+
+Safe to kill and re-run: finished samples (row + matching video hash) are skipped, the rest redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from equime.config import GenerateConfig
+from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
+from equime.dataset.card import write_card
+from equime.dataset.layout import DatasetLayout
+from equime.dataset.metadata import read_rows, write_metadata
+from equime.errors import EquimeError
+from equime.faces.sources import SourceImage, resolve_sources
+from equime.run.executors import Executor, create_executor
+from equime.run.plan import PlanRow, build_plan
+from equime.run.tasks import FaceTask, RenderTask, prepare_faces, render_sample
+
+log = logging.getLogger(__name__)
+FACE_CHUNK = 16
+
+
+@dataclass
+class GenerateReport:
+    root: Path
+    planned: int = 0
+    skipped: int = 0
+    made: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def claim_folder(layout: DatasetLayout, cfg: GenerateConfig) -> None:
+    """Refuse to mix runs: a folder holds one dataset config unless told to overwrite."""
+    root = layout.root
+    if root.exists() and cfg.overwrite:
+        shutil.rmtree(root)
+    if layout.run_config.exists():
+        previous = json.loads(layout.run_config.read_text(encoding="utf-8"))
+        if previous.get("fingerprint") != cfg.fingerprint():
+            changed = sorted(
+                k for k, v in cfg.dataset_fields().items() if previous.get("config", {}).get(k) != v
+            )
+            raise EquimeError(
+                f"{root}: holds a run with a different config (differs in: {', '.join(changed)}); "
+                "use --overwrite to replace it, or choose another --out"
+            )
+    elif root.exists() and any(root.iterdir()):
+        raise EquimeError(
+            f"{root}: folder is not empty and holds no EquiME run; choose another --out or use --overwrite"
+        )
+    layout.state.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(layout.tmp, ignore_errors=True)  # leftovers of a killed run; never in the dataset
+    layout.tmp.mkdir(parents=True)
+    record = {"fingerprint": cfg.fingerprint(), "config": cfg.dataset_fields()}
+    write_text_atomic(layout.run_config, json.dumps(record, indent=2, sort_keys=True), layout.tmp)
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def finished_rows(layout: DatasetLayout, plan: list[PlanRow]) -> dict[str, dict]:
+    """Rows whose video exists with the recorded hash; anything else is redone."""
+    wanted = {row.sample_id for row in plan}
+    done = {}
+    for sample_id, row in read_rows(layout).items():
+        video = layout.root / row["file_name"]
+        if sample_id in wanted and video.is_file() and _file_sha256(video) == row["sha256"]:
+            done[sample_id] = row
+    return done
+
+
+def _progress(cfg: GenerateConfig, total: int, desc: str, unit: str) -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, disable=not cfg.progress, dynamic_ncols=True)
+
+
+def _prepare(
+    cfg: GenerateConfig, layout: DatasetLayout, sources: list[SourceImage], executor: Executor
+) -> tuple[list[SourceImage], list[dict]]:
+    cached = [s for s in sources if layout.face_path(s.face_id).is_file()]
+    todo = [s for s in sources if not layout.face_path(s.face_id).is_file()]
+    chunk = max(1, min(FACE_CHUNK, -(-len(todo) // executor.workers)))
+    tasks = [
+        FaceTask(str(layout.root), todo[i : i + chunk], cfg.size, cfg.margin, cfg.min_face, cfg.face_model)
+        for i in range(0, len(todo), chunk)
+    ]
+    accepted_ids = {s.face_id for s in cached}
+    rejected = []
+    with _progress(cfg, len(todo), "faces", "face") as bar:
+        for results in executor.map(prepare_faces, tasks):
+            for result in results:
+                if "reason" in result:
+                    rejected.append({"id": "", "stage": "faces", **result})
+                else:
+                    accepted_ids.add(result["face_id"])
+                    for note in result["notes"]:
+                        log.warning("%s: %s", result["path"], note)
+            bar.update(len(results))
+    return [s for s in sources if s.face_id in accepted_ids], rejected
+
+
+def write_plan(layout: DatasetLayout, plan: list[PlanRow]) -> None:
+    """The plan as a table beside the dataset, so a run can be inspected before it is made."""
+    table = pd.DataFrame([row.to_dict() for row in plan])
+    for col in ("aus", "attributes"):
+        if col in table:
+            table[col] = table[col].map(lambda v: json.dumps(v, sort_keys=True))
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    write_bytes_atomic(layout.plan, buffer.getvalue(), layout.tmp)
+
+
+def generate(cfg: GenerateConfig) -> GenerateReport:
+    layout = DatasetLayout(Path(cfg.out))
+    options = {"non_smiling": cfg.non_smiling} if cfg.source == "celeba" else {}
+    sources = resolve_sources(cfg.source, cfg.path, **options)
+    if cfg.limit is not None:
+        sources = sources[: cfg.limit]
+    if not sources:
+        raise EquimeError(f"{cfg.path or cfg.source}: no face photos found (jpg, png, webp)")
+    claim_folder(layout, cfg)
+    report = GenerateReport(layout.root)
+    executor = create_executor("local", workers=cfg.workers)
+
+    faces, report.rejected = _prepare(cfg, layout, sources, executor)
+    plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
+    write_plan(layout, plan)
+    report.planned = len(plan)
+    done = finished_rows(layout, plan)
+    report.skipped = len(done)
+    todo = [row for row in plan if row.sample_id not in done]
+    options = tuple(sorted(cfg.generator_options.items()))
+    tasks = [RenderTask(str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset) for row in todo]
+    rows = dict(done)
+    try:
+        with _progress(cfg, len(tasks), "videos", "video") as bar:
+            for result in executor.map(render_sample, tasks):
+                if "rejected" in result:
+                    report.rejected.append({"stage": "render", **result["rejected"]})
+                else:
+                    rows[result["row"]["id"]] = result["row"]
+                    report.made += 1
+                bar.update()
+    finally:
+        _finish(cfg, layout, list(rows.values()), report, sources)
+    return report
+
+
+def _finish(
+    cfg: GenerateConfig,
+    layout: DatasetLayout,
+    rows: list[dict],
+    report: GenerateReport,
+    sources: list[SourceImage],
+) -> None:
+    """Write what is finished, even when the run was interrupted."""
+    frame = write_metadata(layout, rows)
+    rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
+    write_text_atomic(layout.rejected, rejected.to_csv(index=False), layout.tmp)
+    used = {s.face_id for s in sources}
+    source_list = [{"path": str(s.path), "licence": s.licence} for s in sources if s.face_id in used]
+    write_card(layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list)
+    if len(frame):
+        from equime.preview import write_dataset_contact_sheet
+
+        write_dataset_contact_sheet(layout, frame)

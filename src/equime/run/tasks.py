@@ -1,0 +1,164 @@
+"""The two kinds of work a run farms out: preparing faces, and rendering one planned sample.
+
+Tasks take and return plain data (dicts, paths), so any executor can ship them between processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from equime import __version__
+from equime.dataset.atomic import write_atomic, write_bytes_atomic
+from equime.dataset.layout import DatasetLayout
+from equime.dataset.metadata import attribute_values, aus_text, write_row
+from equime.errors import EquimeError, InputRejected
+from equime.faces.face import Face
+from equime.facs.aus import column_name
+from equime.run.plan import PlanRow
+from equime.synth.base import Generator, create_generator
+from equime.video.mp4 import encode_mp4_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaceTask:
+    root: str
+    sources: list  # SourceImage records
+    size: int
+    margin: float
+    min_face: int
+    face_model: str | None
+
+
+def save_face(path: Path, face: Face, licence: str, tmp_dir: Path) -> None:
+    meta = {
+        "source_path": face.source_path,
+        "source_sha256": face.source_sha256,
+        "licence": licence,
+        "notes": list(face.notes),
+    }
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, image=face.image, landmarks=face.landmarks, meta=json.dumps(meta))
+
+    write_atomic(path, write, tmp_dir)
+
+
+@lru_cache(maxsize=8)
+def load_face(path: str) -> tuple[Face, str]:
+    """A prepared face and its source licence, read back from the run's face cache."""
+    with np.load(path) as data:
+        meta = json.loads(str(data["meta"]))
+        face = Face(
+            face_id=Path(path).stem,
+            image=data["image"],
+            landmarks=data["landmarks"],
+            source_path=meta["source_path"],
+            source_sha256=meta["source_sha256"],
+            notes=tuple(meta["notes"]),
+        )
+    return face, meta["licence"]
+
+
+def prepare_faces(task: FaceTask) -> list[dict]:
+    """Detect, crop and cache each source face; one landmarker for the whole chunk."""
+    from equime.faces.landmarker import Landmarker
+    from equime.faces.prepare import prepare_face
+
+    layout = DatasetLayout(Path(task.root))
+    results = []
+    with Landmarker(task.face_model) as landmarker:
+        for src in task.sources:
+            try:
+                face = prepare_face(src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face)
+            except InputRejected as exc:
+                results.append({"face_id": src.face_id, "path": str(src.path), "reason": exc.reason})
+                continue
+            save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp)
+            results.append({"face_id": src.face_id, "path": str(src.path), "notes": list(face.notes)})
+    return results
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    root: str
+    row: PlanRow
+    generator: str
+    generator_options: tuple[tuple[str, float], ...]
+    crf: int
+    preset: str
+
+
+@lru_cache(maxsize=4)
+def _generator(name: str, options: tuple[tuple[str, float], ...]) -> Generator:
+    return create_generator(name, **dict(options))
+
+
+def render_sample(task: RenderTask) -> dict:
+    """Make one video and its metadata row; a failure becomes a rejection, never a crash."""
+    row = task.row
+    layout = DatasetLayout(Path(task.root))
+    try:
+        face, licence = load_face(str(layout.face_path(row.face_id)))
+        generator = _generator(task.generator, task.generator_options)
+        frames = generator(face, row.spec())
+        data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
+    except EquimeError as exc:
+        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": str(exc)}}
+    except Exception as exc:  # keep the run going; the reason is recorded, not lost
+        log.exception("sample %s failed", row.sample_id)
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
+    attrs = row.attributes
+    file_name = layout.video_relpath(row.sample_id, row.label, attrs.get("race"), attrs.get("gender"))
+    write_bytes_atomic(layout.root / file_name, data, layout.tmp)
+    meta = metadata_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
+    write_row(layout, meta)
+    return {"row": meta}
+
+
+def metadata_row(
+    row: PlanRow, file_name: str, face: Face, licence: str, generator: Generator, sha256: str
+) -> dict:
+    return {
+        "id": row.sample_id,
+        "file_name": file_name,
+        "face_id": row.face_id,
+        "source_path": face.source_path,
+        "source_sha256": face.source_sha256,
+        "source_licence": licence,
+        "target_emotion": row.target_emotion,
+        "fz_emotion": row.fz_emotion,
+        "fz_score": row.fz_score,
+        "label": row.label,
+        "label_noise": row.label_noise,
+        **{column_name(code): value for code, value in row.aus.items()},
+        "aus": aus_text(row.aus),
+        "prompt": row.prompt,
+        "seed": row.seed,
+        "noise_seed": row.noise_seed,
+        "generator": generator.name,
+        "generator_version": generator.version,
+        "equime_version": __version__,
+        "fps": row.fps,
+        "n_frames": row.n_frames,
+        "width": row.size,
+        "height": row.size,
+        "duration_s": round(row.n_frames / row.fps, 4),
+        "onset": row.onset,
+        "apex": row.apex,
+        "offset": row.offset,
+        "timing_source": "ground truth",
+        **attribute_values(row.attributes),
+        "face_notes": "; ".join(face.notes),
+        "sha256": sha256,
+    }
