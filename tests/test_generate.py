@@ -1,0 +1,242 @@
+"""`equime generate` end to end on the real demo faces: outputs, resume, kill-safety, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from equime.cli import main
+from equime.dataset.metadata import AU_COLUMNS
+from equime.video.mp4 import read_mp4
+
+SMALL = ["--frames", "33", "--size", "128", "--no-progress"]
+
+
+def run_cli(*args: str) -> int:
+    return main([*args])
+
+
+def metadata(root: Path) -> pd.DataFrame:
+    return pd.read_parquet(root / "metadata.parquet")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    assert run_cli("generate", "--demo", "--out", str(out), "--workers", "2", *SMALL) == 0
+    return out
+
+
+def test_demo_makes_every_face_and_emotion(demo_run: Path) -> None:
+    meta = metadata(demo_run)
+    assert len(meta) == 10 and meta["face_id"].nunique() == 2
+    assert sorted(meta["target_emotion"].unique()) == sorted(
+        ["happiness", "sadness", "surprise", "disgust", "anger"]
+    )
+    assert (meta["label"] == meta["target_emotion"]).all()  # no label noise by default
+    for row in meta.itertuples():
+        frames = read_mp4(demo_run / row.file_name)
+        assert frames.shape == (33, 128, 128, 3)
+        assert row.file_name.startswith(f"videos/{row.label}/white/Woman/")
+        assert 0 < row.onset < row.apex < row.offset < 33
+    csv = pd.read_csv(demo_run / "metadata.csv")
+    assert list(csv["id"]) == list(meta["id"])
+    assert set(AU_COLUMNS) <= set(meta.columns)
+    card = json.loads((demo_run / "dataset.json").read_text())
+    assert card["videos"] == 10 and card["licence"] == "CC BY-NC-SA 4.0"
+    assert card["versions"]["equime"] and card["config"]["n_frames"] == 33
+    assert "CC BY-NC-SA 4.0" in (demo_run / "README.md").read_text()
+    assert (demo_run / "contact_sheet.png").stat().st_size > 10_000
+    assert pd.read_csv(demo_run / "rejected.csv").empty
+
+
+def test_metadata_records_z_and_its_label(demo_run: Path) -> None:
+    meta = metadata(demo_run).set_index("target_emotion")
+    assert meta.loc["happiness", "AU12"] > 0 and meta.loc["happiness", "AU04"] == 0
+    assert meta.loc["sadness", "AU15"] > 0
+    assert "AU12" in meta.loc["happiness", "prompt"]
+    assert meta.loc["anger", "fz_emotion"] == "anger"
+
+
+def test_rerun_skips_finished_and_redoes_missing_or_partial(demo_run: Path, capsys) -> None:
+    before = metadata(demo_run).set_index("id")["sha256"]
+    first, second = (demo_run / f for f in metadata(demo_run)["file_name"][:2])
+    first.unlink()
+    second.write_bytes(second.read_bytes()[:1000])  # a partial file from some other tool
+    assert run_cli("generate", "--demo", "--out", str(demo_run), "--workers", "1", *SMALL) == 0
+    assert "2 videos made, 8 already done" in capsys.readouterr().out
+    after = metadata(demo_run).set_index("id")["sha256"]
+    pd.testing.assert_series_equal(before.sort_index(), after.sort_index())
+
+
+def test_same_config_elsewhere_gives_identical_videos(demo_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again with spaces ü"
+    assert run_cli("generate", "--demo", "--out", str(out), "--workers", "1", *SMALL) == 0
+    a = metadata(demo_run).set_index("id")["sha256"].sort_index()
+    b = metadata(out).set_index("id")["sha256"].sort_index()
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_noise_seed_changes_only_eps_x(demo_run: Path, tmp_path: Path) -> None:
+    args = ["generate", "--demo", "--emotions", "happiness", "--limit", "1", *SMALL]
+    quiet = ["--head-motion", "0", "--light-drift", "0", "--sensor-noise", "0"]
+    runs = {}
+    for name, extra in {"a": ["--noise-seed", "1"], "b": ["--noise-seed", "2"]}.items():
+        for q, flags in {"noisy": [], "quiet": quiet}.items():
+            out = tmp_path / f"{name}-{q}"
+            assert run_cli(*args, "--out", str(out), *extra, *flags) == 0
+            runs[name, q] = metadata(out).iloc[0]
+    keep = ["aus", "onset", "apex", "offset", "label", "seed"]
+    assert (runs["a", "noisy"][keep] == runs["b", "noisy"][keep]).all()
+    assert runs["a", "noisy"]["sha256"] != runs["b", "noisy"]["sha256"]
+    assert runs["a", "quiet"]["sha256"] == runs["b", "quiet"]["sha256"]
+
+
+def test_counterfactual_changes_one_au_only(tmp_path: Path) -> None:
+    args = ["generate", "--demo", "--emotions", "happiness", "--limit", "1", *SMALL]
+    assert run_cli(*args, "--out", str(tmp_path / "factual")) == 0
+    assert run_cli(*args, "--out", str(tmp_path / "cf"), "--do", "12=0") == 0
+    fact, cf = metadata(tmp_path / "factual").iloc[0], metadata(tmp_path / "cf").iloc[0]
+    assert fact["AU12"] > 0 and cf["AU12"] == 0
+    others = [c for c in AU_COLUMNS if c != "AU12"]
+    assert (fact[others] == cf[others]).all()
+    assert (fact[["onset", "apex", "offset", "noise_seed"]] == cf[["onset", "apex", "offset", "noise_seed"]]).all()
+
+
+def test_other_config_in_same_folder_is_refused(demo_run: Path, capsys) -> None:
+    code = run_cli("generate", "--demo", "--out", str(demo_run), "--seed", "5", *SMALL)
+    err = capsys.readouterr().err
+    assert code == 2 and "different config (differs in: seed)" in err and "--overwrite" in err
+    assert len(metadata(demo_run)) == 10  # nothing lost
+
+
+def test_overwrite_replaces_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    args = ["generate", "--demo", "--emotions", "anger", "--limit", "1", "--out", str(out), *SMALL]
+    assert run_cli(*args) == 0
+    assert run_cli(*args, "--seed", "3", "--overwrite") == 0
+    assert metadata(out)["seed"].nunique() == 1 and len(metadata(out)) == 1
+
+
+def test_non_dataset_folder_is_refused(tmp_path: Path, capsys) -> None:
+    (tmp_path / "thesis.docx").write_text("precious")
+    assert run_cli("generate", "--demo", "--out", str(tmp_path), *SMALL) == 2
+    assert "holds no EquiME run" in capsys.readouterr().err
+    assert (tmp_path / "thesis.docx").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--emotions", "joy"], "unknown emotion joy; allowed: happiness"),
+        (["--do", "99=0.2"], "unknown Action Unit 99"),
+        (["--do", "12=2"], "out of range"),
+        (["--size", "255"], "must be even"),
+    ],
+)
+def test_bad_settings_give_one_line(tmp_path: Path, capsys, flags: list[str], message: str) -> None:
+    assert run_cli("generate", "--demo", "--out", str(tmp_path / "x"), *SMALL, *flags) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_config_file_and_flags(tmp_path: Path) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("emotions: [surprise]\nlimit: 1\ndo: {26: 0}\nper_face: 2\nn_frames: 33\nsize: 128\n")
+    out = tmp_path / "ds"
+    assert run_cli("generate", "--demo", "--config", str(config), "--out", str(out), "--seed", "4") == 0
+    meta = metadata(out)
+    assert len(meta) == 2 and (meta["AU26"] == 0).all() and (meta["seed"] > 0).all()
+    recorded = json.loads((out / "dataset.json").read_text())["config"]
+    assert recorded["seed"] == 4 and recorded["do"] == {"26": 0.0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("emotion: [surprise]\n")
+    with pytest.raises(Exception, match="unknown setting emotion"):
+        from equime.config import load_config_file
+
+        load_config_file(bad)
+
+
+def _bad_inputs(folder: Path, faces: list[Path]) -> dict[str, str]:
+    """Write one file per kind of unusable photo; return name -> expected reason."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.jpg").write_text("this is a text file")
+    data = faces[0].read_bytes()
+    (folder / "broken.png").write_bytes(data[: len(data) // 3])
+    Image.fromarray(np.full((300, 300, 3), 128, np.uint8)).save(folder / "wall.png")
+    small = Image.open(faces[0]).convert("RGB").resize((48, 48))
+    canvas = Image.new("RGB", (400, 400), "gray")
+    canvas.paste(small, (100, 100))
+    canvas.save(folder / "far away.jpg")
+    return {
+        "notes.jpg": "not a readable image",
+        "broken.png": "",
+        "wall.png": "no face found",
+        "far away.jpg": "",
+    }
+
+
+def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
+    from equime.faces.sources import demo_sources
+
+    photos = tmp_path / "fotos ç 表情"
+    photos.mkdir()
+    good = demo_sources()
+    (photos / "astro naut.png").write_bytes(good[0].path.read_bytes())
+    out = tmp_path / "ds"
+    args = ["generate", str(photos), "--out", str(out), "--emotions", "anger", *SMALL]
+    assert run_cli(*args) == 0
+    made = metadata(out)
+    assert len(made) == 1
+    expected = _bad_inputs(photos / "sub dir", [good[0].path])
+    assert run_cli(*args) == 0  # same config: resumes, keeps the finished video
+    meta = metadata(out)
+    assert meta.loc[0, "sha256"] == made.loc[0, "sha256"]
+    rejected = pd.read_csv(out / "rejected.csv").set_index(
+        pd.read_csv(out / "rejected.csv")["path"].map(lambda p: Path(p).name)
+    )
+    assert set(rejected.index) == set(expected)
+    for name, reason in expected.items():
+        assert reason in rejected.loc[name, "reason"]
+    assert "below the minimum" in rejected.loc["far away.jpg", "reason"] or "no face" in rejected.loc[
+        "far away.jpg", "reason"
+    ]
+
+
+def _video_count(root: Path) -> int:
+    rows = root / ".equime" / "rows"
+    return len(list(rows.glob("*.json"))) if rows.exists() else 0
+
+
+def test_sigkill_mid_run_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
+    args = ["generate", "--demo", "--per-face", "3", "--workers", "2", *SMALL]
+    reference = tmp_path / "reference"
+    assert run_cli(*args, "--out", str(reference)) == 0
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "equime.cli", *args, "--out", str(killed)]
+    proc = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _video_count(killed) < 4 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_at_kill = _video_count(killed)
+    assert 0 < done_at_kill < 30, "the kill must land mid-run"
+    partial = [p for p in (killed / "videos").rglob("*") if p.is_file() and p.suffix != ".mp4"]
+    assert partial == []  # temporary files never live inside the dataset
+    assert run_cli(*args, "--out", str(killed)) == 0
+    a = metadata(reference).set_index("id")["sha256"].sort_index()
+    b = metadata(killed).set_index("id")["sha256"].sort_index()
+    pd.testing.assert_series_equal(a, b)
+    assert len(a) == 30
