@@ -60,7 +60,8 @@ def test_demo_makes_every_face_and_emotion(demo_run: Path) -> None:
 
 
 def test_metadata_records_z_and_its_label(demo_run: Path) -> None:
-    meta = metadata(demo_run).set_index("target_emotion")
+    meta = metadata(demo_run)
+    meta = meta[meta["face_id"] == meta["face_id"].iloc[0]].set_index("target_emotion")
     assert meta.loc["happiness", "AU12"] > 0 and meta.loc["happiness", "AU04"] == 0
     assert meta.loc["sadness", "AU15"] > 0
     assert "AU12" in meta.loc["happiness", "prompt"]
@@ -109,7 +110,10 @@ def test_counterfactual_changes_one_au_only(tmp_path: Path) -> None:
     assert fact["AU12"] > 0 and cf["AU12"] == 0
     others = [c for c in AU_COLUMNS if c != "AU12"]
     assert (fact[others] == cf[others]).all()
-    assert (fact[["onset", "apex", "offset", "noise_seed"]] == cf[["onset", "apex", "offset", "noise_seed"]]).all()
+    assert (
+        fact[["onset", "apex", "offset", "noise_seed"]]
+        == cf[["onset", "apex", "offset", "noise_seed"]]
+    ).all()
 
 
 def test_other_config_in_same_folder_is_refused(demo_run: Path, capsys) -> None:
@@ -151,9 +155,14 @@ def test_bad_settings_give_one_line(tmp_path: Path, capsys, flags: list[str], me
 
 def test_config_file_and_flags(tmp_path: Path) -> None:
     config = tmp_path / "run.yaml"
-    config.write_text("emotions: [surprise]\nlimit: 1\ndo: {26: 0}\nper_face: 2\nn_frames: 33\nsize: 128\n")
+    config.write_text(
+        "emotions: [surprise]\nlimit: 1\ndo: {26: 0}\nper_face: 2\nn_frames: 33\nsize: 128\n"
+    )
     out = tmp_path / "ds"
-    assert run_cli("generate", "--demo", "--config", str(config), "--out", str(out), "--seed", "4") == 0
+    assert (
+        run_cli("generate", "--demo", "--config", str(config), "--out", str(out), "--seed", "4")
+        == 0
+    )
     meta = metadata(out)
     assert len(meta) == 2 and (meta["AU26"] == 0).all() and (meta["seed"] > 0).all()
     recorded = json.loads((out / "dataset.json").read_text())["config"]
@@ -209,9 +218,10 @@ def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     assert set(rejected.index) == set(expected)
     for name, reason in expected.items():
         assert reason in rejected.loc[name, "reason"]
-    assert "below the minimum" in rejected.loc["far away.jpg", "reason"] or "no face" in rejected.loc[
-        "far away.jpg", "reason"
-    ]
+    assert (
+        "below the minimum" in rejected.loc["far away.jpg", "reason"]
+        or "no face" in rejected.loc["far away.jpg", "reason"]
+    )
 
 
 def _video_count(root: Path) -> int:
