@@ -24,7 +24,7 @@ from equime.synth.timeline import Timeline
 from equime.synth.warp import WarpGenerator
 from equime.video.mp4 import encode_mp4_bytes
 
-N_FRAMES, FPS = 161, 30.0
+N_FRAMES, FPS = 161, 24.0  # the defaults of `equime generate`
 PROTOTYPES = (
     {"6": 0.35, "12": 0.35},
     {"1": 0.35, "4": 0.35, "15": 0.35},

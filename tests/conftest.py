@@ -1,4 +1,4 @@
-"""Shared fixtures: real demo faces found by the real landmarker (the model is fetched by the test set-up)."""
+"""Shared fixtures: the real demo faces, found by the real landmarker (set-up fetches the model)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`equime generate` end to end on the real demo faces: outputs, resume, kill-safety, determinism."""
+"""`equime generate` end to end on the real demo faces: outputs, resume, kill safety, seeds."""
 
 from __future__ import annotations
 

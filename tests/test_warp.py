@@ -161,6 +161,20 @@ def test_background_and_corners_stay_put(demo_faces: list[Face], quiet: WarpGene
         assert np.array_equal(apex[:, -2:], face.image[:, -2:])
 
 
+def test_head_motion_moves_the_head_not_the_background(demo_faces: list[Face]) -> None:
+    moving_head = WarpGenerator(head_motion_px=1.0, light_drift=0.0, sensor_noise=0.0)
+    for face in demo_faces:
+        frames = moving_head(face, spec({}))
+        k = face.size // 10
+        for xs in (slice(0, k), slice(-k, None)):  # top corners: background
+            assert (frames[:, :k, xs] == face.image[None, :k, xs]).all()
+        eyes = face.landmarks[[33, 263]].astype(int)
+        y0, y1 = eyes[:, 1].min() - 10, eyes[:, 1].max() + 10
+        x0, x1 = eyes[:, 0].min(), eyes[:, 0].max()
+        change = np.abs(frames[:, y0:y1, x0:x1].astype(np.int32) - face.image[y0:y1, x0:x1])
+        assert change.mean(axis=(1, 2, 3)).max() > 1.0  # the head really moves
+
+
 def test_no_fold_over_at_full_intensity(demo_faces: list[Face]) -> None:
     for face in demo_faces:
         for number in MOTIONS:

@@ -27,7 +27,11 @@ def _synthesis_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that change what a video shows (default None: 'not given', so config files apply)."""
     add = parser.add_argument
     add("--emotions", help="comma list, 'paper' (the paper's five, default) or 'all' (seven)")
-    add("--seed", type=int, help="run seed (default 0); each sample's seed derives from it and its id")
+    add(
+        "--seed",
+        type=int,
+        help="run seed (default 0); each sample's seed derives from it and its id",
+    )
     add("--noise-seed", type=int, help="seed of eps_X only (head motion, lighting, sensor noise)")
     add("--do", metavar="AUS", help="intervention on Z, e.g. '12=0.4,R14=0,6B' (0 removes an AU)")
     add("--do-only", action="store_true", default=None, help="Z is exactly --do; nothing sampled")
@@ -45,20 +49,28 @@ def _synthesis_flags(parser: argparse.ArgumentParser) -> None:
 
 def _generate_parser(sub: Any) -> None:
     p = sub.add_parser("generate", help="make a labelled micro-expression video dataset")
-    p.add_argument("path", nargs="?", help="face photos: a folder, a CSV list, or a CelebA-HQ folder")
+    p.add_argument(
+        "path", nargs="?", help="face photos: a folder, a CSV list, or a CelebA-HQ folder"
+    )
     p.add_argument("--source", choices=["auto", "demo", "folder", "csv", "celeba"], default="auto")
     p.add_argument("--demo", action="store_true", help="use the bundled public-domain demo photos")
     p.add_argument("--out", help="dataset folder (default runs/demo)")
     p.add_argument("--per-face", type=int, help="videos per face and emotion (default 1)")
     p.add_argument("--limit", type=int, help="use at most this many faces")
     p.add_argument("--label-noise", type=float, help="eps_Y: probability a label is flipped (0-1)")
-    p.add_argument("--non-smiling", action="store_true", default=None, help="CelebA: Smiling == -1 only")
-    p.add_argument("--min-face", type=int, help="smallest usable face in source pixels (default 64)")
+    p.add_argument(
+        "--non-smiling", action="store_true", default=None, help="CelebA: Smiling == -1 only"
+    )
+    p.add_argument(
+        "--min-face", type=int, help="smallest usable face in source pixels (default 64)"
+    )
     p.add_argument("--margin", type=float, help="crop margin around the face (default 0.6)")
     p.add_argument("--crf", type=int, help="H.264 quality, 0-51 (default 18)")
     p.add_argument("--preset", help="x264 preset (default medium)")
     p.add_argument("--workers", type=int, help="parallel workers (default: all cores)")
-    p.add_argument("--overwrite", action="store_true", default=None, help="replace the --out folder")
+    p.add_argument(
+        "--overwrite", action="store_true", default=None, help="replace the --out folder"
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     _synthesis_flags(p)
     p.set_defaults(run=_run_generate)
@@ -109,7 +121,9 @@ def _run_generate(args: argparse.Namespace) -> int:
     from equime.run.generate import generate
 
     source, path = _source_kind(args)
-    settings = _settings(args, skip=("command", "run", "config", "verbose", "demo", "source", "path"))
+    settings = _settings(
+        args, skip=("command", "run", "config", "verbose", "demo", "source", "path")
+    )
     cfg = GenerateConfig(**{"source": source, "path": path, **settings})
     report = generate(cfg)
     print(
@@ -148,7 +162,8 @@ def _run_aus(args: argparse.Namespace) -> int:
     print()
     for proto in PROTOTYPES.values():
         optional = ", ".join(f"{c} (p={p})" for c, p in proto.optional.items()) or "-"
-        print(f"{proto.emotion:<10} required: {'+'.join(proto.required) or '-':<14} optional: {optional}")
+        required = "+".join(proto.required) or "-"
+        print(f"{proto.emotion:<10} required: {required:<14} optional: {optional}")
     return 0
 
 
@@ -162,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("fetch-models", help="fetch and cache the face landmarker model").set_defaults(
         run=_run_fetch_models
     )
-    sub.add_parser("aus", help="list the Action Units and emotion prototypes").set_defaults(run=_run_aus)
+    sub.add_parser("aus", help="list the Action Units and emotion prototypes").set_defaults(
+        run=_run_aus
+    )
     return parser
 
 
@@ -178,7 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"equime: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("equime: interrupted; finished work is kept, run the same command to resume", file=sys.stderr)
+        print(
+            "equime: interrupted; finished work is kept, run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -1,7 +1,8 @@
 """The typed run configuration of `equime generate`, read from a file and overridden by flags.
 
-Fields split in two: those that shape the dataset (hashed; a folder holds one such config) and those
-that only change how a run is carried out (workers, progress, model path), which may differ on resume.
+Fields split in two: those that shape the dataset (hashed; a folder holds one such config) and
+those that only change how a run is carried out (workers, progress, model path), which may differ
+on resume.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     known = {f.name for f in fields(GenerateConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise EquimeError(f"{p}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise EquimeError(
+            f"{p}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     if isinstance(data.get("do"), dict):
         data["do"] = parse_intervention(",".join(f"{k}={v}" for k, v in data["do"].items()))
     return data

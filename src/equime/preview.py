@@ -1,4 +1,4 @@
-"""Pictures a person can look at: contact sheets (rows = emotions, columns = frames through the expression).
+"""Pictures a person can look at: contact sheets (rows = emotions, columns = expression frames).
 
 The last column magnifies |apex - neutral|, because a micro-expression is, by design, hard to see.
 """
@@ -19,13 +19,25 @@ LABEL_WIDTH = 110
 DIFF_GAIN = 8.0
 
 
-def expression_frames(frames: np.ndarray, onset: int, offset: int, columns: int = COLUMNS) -> list[int]:
+def expression_frames(
+    frames: np.ndarray, onset: int, offset: int, columns: int = COLUMNS
+) -> list[int]:
     """Evenly spaced frame indices from onset to offset inclusive."""
     last = min(offset, len(frames) - 1)
-    return [int(round(i)) for i in np.linspace(onset, last, columns)]
+    return [round(i) for i in np.linspace(onset, last, columns)]
 
 
-def contact_sheet(rows: list[tuple[str, np.ndarray, int, int, int]], thumb: int = 128) -> Image.Image:
+def difference_overlay(neutral: np.ndarray, apex: np.ndarray) -> np.ndarray:
+    """|apex - neutral| magnified, in red over the dimmed grey apex frame: where the face moved."""
+    diff = np.abs(apex.astype(np.float32) - neutral.astype(np.float32)).mean(axis=2) * DIFF_GAIN
+    grey = apex.astype(np.float32).mean(axis=2) * 0.5
+    out = np.stack([grey + diff, grey, grey], axis=-1)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def contact_sheet(
+    rows: list[tuple[str, np.ndarray, int, int, int]], thumb: int = 128
+) -> Image.Image:
     """rows: (label, frames, onset, apex, offset). Returns the sheet as an RGB image."""
     header = 22
     width = LABEL_WIDTH + (COLUMNS + 1) * thumb
@@ -34,7 +46,9 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, int, int, int]], thumb: int 
     for c in range(COLUMNS):
         draw.text((LABEL_WIDTH + c * thumb + 4, 5), "onset" if c == 0 else "", fill="black")
     draw.text((LABEL_WIDTH + (COLUMNS - 1) * thumb + 4, 5), "offset", fill="black")
-    draw.text((LABEL_WIDTH + COLUMNS * thumb + 4, 5), f"|apex-neutral| x{DIFF_GAIN:g}", fill="black")
+    draw.text(
+        (LABEL_WIDTH + COLUMNS * thumb + 4, 5), f"|apex-neutral| x{DIFF_GAIN:g}", fill="black"
+    )
     for r, (label, frames, onset, apex, offset) in enumerate(rows):
         y = header + r * thumb
         draw.text((6, y + thumb // 2 - 6), label, fill="black")
@@ -42,10 +56,11 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, int, int, int]], thumb: int 
             tile = Image.fromarray(frames[index]).resize((thumb, thumb), Image.Resampling.LANCZOS)
             sheet.paste(tile, (LABEL_WIDTH + c * thumb, y))
             draw.text((LABEL_WIDTH + c * thumb + 3, y + 3), f"{index}", fill="yellow")
-        diff = np.abs(frames[apex].astype(np.int16) - frames[onset].astype(np.int16)).sum(axis=2)
-        heat = np.clip(diff * DIFF_GAIN / 3, 0, 255).astype(np.uint8)
-        tile = Image.fromarray(heat).resize((thumb, thumb), Image.Resampling.BILINEAR).convert("RGB")
-        sheet.paste(tile, (LABEL_WIDTH + COLUMNS * thumb, y))
+        tile = Image.fromarray(difference_overlay(frames[onset], frames[apex]))
+        sheet.paste(
+            tile.resize((thumb, thumb), Image.Resampling.LANCZOS),
+            (LABEL_WIDTH + COLUMNS * thumb, y),
+        )
     return sheet
 
 
@@ -53,14 +68,23 @@ def save_png(image: Image.Image, path: Path, tmp_dir: Path | None = None) -> Non
     write_atomic(path, lambda tmp: image.save(tmp, format="PNG"), tmp_dir)
 
 
-def write_dataset_contact_sheet(layout: DatasetLayout, frame: pd.DataFrame) -> Path:
+def write_dataset_contact_sheet(
+    layout: DatasetLayout, frame: pd.DataFrame, emotions: tuple[str, ...]
+) -> Path:
     """One sheet for the dataset's first face: a row per emotion, in the config's order."""
     from equime.video.mp4 import read_mp4
 
-    first = frame[frame["face_id"] == frame["face_id"].iloc[0]]
-    first = first.drop_duplicates("target_emotion")
+    first = frame[frame["face_id"] == frame["face_id"].iloc[0]].drop_duplicates("target_emotion")
+    order = {emotion: i for i, emotion in enumerate(emotions)}
+    first = first.sort_values("target_emotion", key=lambda col: col.map(order))
     rows = [
-        (r.target_emotion, read_mp4(layout.root / r.file_name), int(r.onset), int(r.apex), int(r.offset))
+        (
+            r.target_emotion,
+            read_mp4(layout.root / r.file_name),
+            int(r.onset),
+            int(r.apex),
+            int(r.offset),
+        )
         for r in first.itertuples()
     ]
     save_png(contact_sheet(rows), layout.contact_sheet, layout.tmp)

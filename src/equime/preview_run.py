@@ -22,7 +22,9 @@ def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
         raise EquimeError(f"{image}: no such file")
     src = source_image(image)
     with Landmarker(cfg.face_model) as landmarker:
-        face = prepare_face(src, landmarker, size=cfg.size, margin=cfg.margin, min_face=cfg.min_face)
+        face = prepare_face(
+            src, landmarker, size=cfg.size, margin=cfg.margin, min_face=cfg.min_face
+        )
     generator = create_generator(cfg.generator, **cfg.generator_options)
     out.mkdir(parents=True, exist_ok=True)
     rows = []

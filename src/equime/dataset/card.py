@@ -14,16 +14,22 @@ from equime.dataset.layout import DatasetLayout
 
 LICENCE = "CC BY-NC-SA 4.0"
 LICENCE_NOTE = (
-    "Generated videos are released under the Creative Commons Attribution-NonCommercial-ShareAlike 4.0 "
-    "International licence (CC BY-NC-SA 4.0), as the EquiME dataset is. Source photos keep their own "
-    "licences (see `source_licence` in the metadata)."
+    "Generated videos are released under the Creative Commons Attribution-NonCommercial-"
+    "ShareAlike 4.0 International licence (CC BY-NC-SA 4.0), as the EquiME dataset is. Source "
+    "photos keep their own licences (see `source_licence` in the metadata)."
 )
-CITATION = """@inproceedings{tan2025equime,
-  title     = {EquiME: Equitable Micro-Expression Dataset for Cross-Demographic Emotion Recognition},
-  author    = {Tan, Pei-Sze and Rajanala, Sailaja and Tan, Yee-Fan and Phan, Raphael C.-W. and Ong, Huey-Fang},
-  booktitle = {Proceedings of the 33rd ACM International Conference on Multimedia (MM '25)},
-  year      = {2025}
-}"""
+CITATION = "\n".join(
+    [
+        "@inproceedings{tan2025equime,",
+        "  title     = {EquiME: Equitable Micro-Expression Dataset for",
+        "               Cross-Demographic Emotion Recognition},",
+        "  author    = {Tan, Pei-Sze and Rajanala, Sailaja and Tan, Yee-Fan",
+        "               and Phan, Raphael C.-W. and Ong, Huey-Fang},",
+        "  booktitle = {Proceedings of the 33rd ACM International Conference on Multimedia},",
+        "  year      = {2025}",
+        "}",
+    ]
+)
 _PACKAGES = ("numpy", "opencv-contrib-python", "av", "mediapipe", "pandas", "pyarrow", "scipy")
 
 
@@ -67,7 +73,9 @@ def write_card(
         "licence_note": LICENCE_NOTE,
         "citation": CITATION,
     }
-    write_text_atomic(layout.card_json, json.dumps(info, indent=2, sort_keys=True) + "\n", layout.tmp)
+    write_text_atomic(
+        layout.card_json, json.dumps(info, indent=2, sort_keys=True) + "\n", layout.tmp
+    )
     write_text_atomic(layout.card, _markdown(info), layout.tmp)
 
 
@@ -78,7 +86,9 @@ def _table(title: str, values: dict[str, int]) -> str:
 
 def _markdown(info: dict) -> str:
     cfg = info["config"]
-    sources = "\n".join(f"- `{s['path']}`: {s['licence'] or 'licence not recorded'}" for s in info["sources"])
+    sources = "\n".join(
+        f"- `{s['path']}`: {s['licence'] or 'licence not recorded'}" for s in info["sources"]
+    )
     return f"""---
 license: cc-by-nc-sa-4.0
 task_categories: [video-classification]
@@ -86,14 +96,15 @@ tags: [micro-expression, facial-action-units, synthetic, fairness]
 ---
 # {info["name"]}: an EquiME synthetic micro-expression dataset
 
-{info["videos"]} videos of {info["faces"]} faces ({info["rejected"]} inputs rejected, see `rejected.csv`),
-made by the `{cfg["generator"]}` generator: {cfg["n_frames"]} frames at {cfg["fps"]} fps, {cfg["size"]}x{cfg["size"]},
-seed {cfg["seed"]}, config fingerprint `{info["fingerprint"]}`.
+{info["videos"]} videos of {info["faces"]} faces ({info["rejected"]} inputs rejected, see
+`rejected.csv`), made by the `{cfg["generator"]}` generator: {cfg["n_frames"]} frames at
+{cfg["fps"]} fps, {cfg["size"]}x{cfg["size"]}, seed {cfg["seed"]}, config fingerprint
+`{info["fingerprint"]}`.
 
 Each video is driven by an explicit Action-Unit vector Z (columns `AU01`...), labelled by
 Y = f_Z(Z) + eps_Y (`fz_emotion`, `label`, `label_noise`; `target_emotion` is what was asked for),
-with ground-truth `onset`, `apex` and `offset` frames. `metadata.parquet` / `metadata.csv` hold one row per
-video; `file_name` is relative to this folder, so Hugging Face `datasets` (videofolder) can read it.
+with ground-truth `onset`, `apex` and `offset` frames. `metadata.parquet` / `metadata.csv` hold
+one row per video; `file_name` is relative to this folder.
 
 ## Counts
 {_table("label", info["counts"]["label"])}

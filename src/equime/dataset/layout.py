@@ -10,7 +10,7 @@ UNKNOWN = "unknown"
 
 
 def folder_part(value: str | None) -> str:
-    """A demographic value as a folder name: 'middle eastern' -> 'middle_eastern'; missing -> unknown."""
+    """A demographic value as a folder name: 'middle eastern' -> 'middle_eastern'; '' -> unknown."""
     text = re.sub(r"[^0-9A-Za-z]+", "_", (value or "").strip()).strip("_")
     return text or UNKNOWN
 
@@ -68,9 +68,12 @@ class DatasetLayout:
     def contact_sheet(self) -> Path:
         return self.root / "contact_sheet.png"
 
-    def video_relpath(self, sample_id: str, emotion: str, race: str | None, gender: str | None) -> str:
+    def video_relpath(
+        self, sample_id: str, emotion: str, race: str | None, gender: str | None
+    ) -> str:
         """videos/<emotion>/<race>/<gender>/<id>.mp4, relative to the root (POSIX separators)."""
-        return f"videos/{folder_part(emotion)}/{folder_part(race)}/{folder_part(gender)}/{sample_id}.mp4"
+        parts = (folder_part(emotion), folder_part(race), folder_part(gender))
+        return "/".join(("videos", *parts, f"{sample_id}.mp4"))
 
     def row_path(self, sample_id: str) -> Path:
         return self.rows / f"{sample_id}.json"

@@ -1,7 +1,7 @@
 """One metadata row per video, and the consolidated metadata.parquet / metadata.csv.
 
-Each finished sample leaves a small JSON row under .equime/rows/; the table is rebuilt from them, so a
-run killed at any moment keeps every finished row, and resume knows exactly what is done.
+Each finished sample leaves a small JSON row under .equime/rows/; the table is rebuilt from them,
+so a run killed at any moment keeps every finished row, and resume knows exactly what is done.
 """
 
 from __future__ import annotations

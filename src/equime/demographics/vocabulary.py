@@ -1,4 +1,4 @@
-"""The demographic vocabulary shared by sources, annotators, layout and reports (the paper's, via DeepFace)."""
+"""The demographic vocabulary (the paper's, via DeepFace), shared by sources, layout and reports."""
 
 from __future__ import annotations
 

@@ -89,5 +89,7 @@ def normalise_code(text: str) -> str:
 
 def check_intensity(code: str, value: float) -> float:
     if not 0.0 <= value <= 1.0:
-        raise EquimeError(f"intensity {value} for AU {code} is out of range; use 0-1 (FACS A=0.2 … E=1.0)")
+        raise EquimeError(
+            f"intensity {value} for AU {code} is out of range; use 0-1 (FACS A=0.2 … E=1.0)"
+        )
     return float(value)

@@ -1,7 +1,7 @@
 """Emotion prototypes: which AUs make each emotion, as data.
 
-Required AUs follow the EMFACS table; optional ones (with the probability that a sample switches them
-on) follow MiE-X's expert rules, so samples of one emotion vary the way real ones do.
+Required AUs follow the EMFACS table; optional ones (with the probability that a sample switches
+them on) follow MiE-X's expert rules, so samples of one emotion vary the way real ones do.
 `neutral` has no AUs: a control clip that holds only eps_X.
 """
 
@@ -34,11 +34,17 @@ PROTOTYPES: dict[str, Prototype] = {
 }
 
 EMOTIONS = tuple(e for e in PROTOTYPES if e != "neutral")  # the seven basic emotions
-PAPER_EMOTIONS = ("happiness", "sadness", "surprise", "disgust", "anger")  # the released dataset's five
+PAPER_EMOTIONS = (
+    "happiness",
+    "sadness",
+    "surprise",
+    "disgust",
+    "anger",
+)  # the released dataset's five
 
 
 def parse_emotions(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """'all' -> the seven; 'paper' -> the paper's five; or a comma list. Unknown names list the known."""
+    """'all' -> the seven; 'paper' -> the paper's five; or a comma list. Errors list the known."""
     names = text.split(",") if isinstance(text, str) else list(text)
     names = [n.strip().lower() for n in names if n.strip()]
     if names == ["all"]:
@@ -48,6 +54,7 @@ def parse_emotions(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in PROTOTYPES]
     if unknown:
         raise EquimeError(
-            f"unknown emotion {', '.join(unknown)}; allowed: {', '.join(PROTOTYPES)} (or 'all', 'paper')"
+            f"unknown emotion {', '.join(unknown)}; "
+            f"allowed: {', '.join(PROTOTYPES)} (or 'all', 'paper')"
         )
     return tuple(dict.fromkeys(names))

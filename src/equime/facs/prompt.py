@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from equime.facs.aus import AUS, parse_code
 
-_LEVELS = ((0.2, "a trace of"), (0.4, "slight"), (0.6, "marked"), (0.8, "pronounced"), (1.01, "extreme"))
+_LEVELS = (
+    (0.2, "a trace of"),
+    (0.4, "slight"),
+    (0.6, "marked"),
+    (0.8, "pronounced"),
+    (1.01, "extreme"),
+)
 
 
 def intensity_word(value: float) -> str:
@@ -28,5 +34,6 @@ def prompt_text(emotion: str, aus: dict[str, float]) -> str:
         return "A still, neutral face looking at the camera; no facial movement."
     return (
         f"A face looking at the camera shows a brief, subtle micro-expression of {emotion}: "
-        f"{describe_aus(aus)}. The movement lasts under half a second, then the face returns to neutral."
+        f"{describe_aus(aus)}. The movement lasts under half a second, "
+        "then the face returns to neutral."
     )

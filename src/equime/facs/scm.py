@@ -120,9 +120,7 @@ def parse_intervention(text: str) -> dict[str, float]:
     return result
 
 
-def intervene(
-    z: dict[str, float], do: dict[str, float], only: bool = False
-) -> dict[str, float]:
+def intervene(z: dict[str, float], do: dict[str, float], only: bool = False) -> dict[str, float]:
     """do(Z): set the given AUs (0 removes one); `only` replaces Z with exactly `do`."""
     out = {} if only else dict(z)
     for code, value in do.items():

@@ -58,7 +58,8 @@ def claim_folder(layout: DatasetLayout, cfg: GenerateConfig) -> None:
             )
     elif root.exists() and any(root.iterdir()):
         raise EquimeError(
-            f"{root}: folder is not empty and holds no EquiME run; choose another --out or use --overwrite"
+            f"{root}: folder is not empty and holds no EquiME run; "
+            "choose another --out or use --overwrite"
         )
     layout.state.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(layout.tmp, ignore_errors=True)  # leftovers of a killed run; never in the dataset
@@ -93,7 +94,14 @@ def _prepare(
     todo = [s for s in sources if not layout.face_path(s.face_id).is_file()]
     chunk = max(1, min(FACE_CHUNK, -(-len(todo) // executor.workers)))
     tasks = [
-        FaceTask(str(layout.root), todo[i : i + chunk], cfg.size, cfg.margin, cfg.min_face, cfg.face_model)
+        FaceTask(
+            str(layout.root),
+            todo[i : i + chunk],
+            cfg.size,
+            cfg.margin,
+            cfg.min_face,
+            cfg.face_model,
+        )
         for i in range(0, len(todo), chunk)
     ]
     accepted_ids = {s.face_id for s in cached}
@@ -142,7 +150,10 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     report.skipped = len(done)
     todo = [row for row in plan if row.sample_id not in done]
     options = tuple(sorted(cfg.generator_options.items()))
-    tasks = [RenderTask(str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset) for row in todo]
+    tasks = [
+        RenderTask(str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset)
+        for row in todo
+    ]
     rows = dict(done)
     try:
         with _progress(cfg, len(tasks), "videos", "video") as bar:
@@ -170,9 +181,13 @@ def _finish(
     rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
     write_text_atomic(layout.rejected, rejected.to_csv(index=False), layout.tmp)
     used = {s.face_id for s in sources}
-    source_list = [{"path": str(s.path), "licence": s.licence} for s in sources if s.face_id in used]
-    write_card(layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list)
+    source_list = [
+        {"path": str(s.path), "licence": s.licence} for s in sources if s.face_id in used
+    ]
+    write_card(
+        layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list
+    )
     if len(frame):
         from equime.preview import write_dataset_contact_sheet
 
-        write_dataset_contact_sheet(layout, frame)
+        write_dataset_contact_sheet(layout, frame, cfg.emotions)

@@ -95,9 +95,7 @@ def plan_sample(
     )
 
 
-def build_plan(
-    cfg: GenerateConfig, faces: list[tuple[str, dict[str, str]]]
-) -> list[PlanRow]:
+def build_plan(cfg: GenerateConfig, faces: list[tuple[str, dict[str, str]]]) -> list[PlanRow]:
     """Rows for every accepted face (id, attributes), in a stable order."""
     return [
         plan_sample(cfg, face_id, emotion, repeat, attrs)

@@ -79,12 +79,18 @@ def prepare_faces(task: FaceTask) -> list[dict]:
     with Landmarker(task.face_model) as landmarker:
         for src in task.sources:
             try:
-                face = prepare_face(src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face)
+                face = prepare_face(
+                    src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face
+                )
             except InputRejected as exc:
-                results.append({"face_id": src.face_id, "path": str(src.path), "reason": exc.reason})
+                results.append(
+                    {"face_id": src.face_id, "path": str(src.path), "reason": exc.reason}
+                )
                 continue
             save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp)
-            results.append({"face_id": src.face_id, "path": str(src.path), "notes": list(face.notes)})
+            results.append(
+                {"face_id": src.face_id, "path": str(src.path), "notes": list(face.notes)}
+            )
     return results
 
 
@@ -119,7 +125,9 @@ def render_sample(task: RenderTask) -> dict:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
     attrs = row.attributes
-    file_name = layout.video_relpath(row.sample_id, row.label, attrs.get("race"), attrs.get("gender"))
+    file_name = layout.video_relpath(
+        row.sample_id, row.label, attrs.get("race"), attrs.get("gender")
+    )
     write_bytes_atomic(layout.root / file_name, data, layout.tmp)
     meta = metadata_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
     write_row(layout, meta)

@@ -1,7 +1,7 @@
 """When the expression happens inside a clip: neutral lead-in, onset, apex, offset, neutral tail.
 
-Frame indices are ground truth: `onset` is the last neutral frame before the rise, `apex` the frame of
-peak intensity, `offset` the first frame back at neutral. The intensity curve is 0 at and outside
+Frame indices are ground truth: `onset` is the last neutral frame before the rise, `apex` the frame
+of peak intensity, `offset` the first frame back at neutral. The intensity curve is 0 at and outside
 [onset, offset], 1 at apex, and rises and falls as a raised cosine (smooth, no velocity jump).
 """
 
@@ -57,7 +57,7 @@ def sample_timeline(
     """Draw a timeline; every range is sampled, so clips differ in speed as real ones do."""
     frames = lambda ms: max(1, round(ms * fps / 1000.0))  # noqa: E731
     rise = frames(rng.uniform(*timing.onset_ms))
-    hold = int(round(rng.uniform(*timing.hold_ms) * fps / 1000.0))
+    hold = round(rng.uniform(*timing.hold_ms) * fps / 1000.0)
     fall = frames(rng.uniform(*timing.offset_ms))
     span = rise + hold + fall
     if span + 2 > n_frames:
