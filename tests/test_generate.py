@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -147,10 +146,12 @@ def test_non_dataset_folder_is_refused(tmp_path: Path, capsys) -> None:
         (["--size", "255"], "must be even"),
     ],
 )
-def test_bad_settings_give_one_line(tmp_path: Path, capsys, flags: list[str], message: str) -> None:
-    assert run_cli("generate", "--demo", "--out", str(tmp_path / "x"), *SMALL, *flags) == 2
+def test_bad_settings_give_one_line(demo_run: Path, capsys, flags: list[str], message: str) -> None:
+    before = metadata(demo_run)
+    assert run_cli("generate", "--demo", "--out", str(demo_run), *SMALL, *flags) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    pd.testing.assert_frame_equal(before, metadata(demo_run))  # finished work untouched
 
 
 def test_config_file_and_flags(tmp_path: Path) -> None:
@@ -175,25 +176,38 @@ def test_config_file_and_flags(tmp_path: Path) -> None:
         load_config_file(bad)
 
 
-def _bad_inputs(folder: Path, faces: list[Path]) -> dict[str, str]:
-    """Write one file per kind of unusable photo; return name -> expected reason."""
+def _photos(folder: Path) -> tuple[dict[str, str], list[str]]:
+    """Write unusable photos (name -> expected reason) and usable odd ones (names) to `folder`."""
     from PIL import Image
 
+    from equime.faces.sources import demo_sources
+
     folder.mkdir(parents=True, exist_ok=True)
+    astronaut_path, hopper_path = (s.path for s in demo_sources())
+    astronaut = Image.open(astronaut_path).convert("RGB")
     (folder / "notes.jpg").write_text("this is a text file")
-    data = faces[0].read_bytes()
+    data = astronaut_path.read_bytes()
     (folder / "broken.png").write_bytes(data[: len(data) // 3])
-    Image.fromarray(np.full((300, 300, 3), 128, np.uint8)).save(folder / "wall.png")
-    small = Image.open(faces[0]).convert("RGB").resize((48, 48))
-    canvas = Image.new("RGB", (400, 400), "gray")
-    canvas.paste(small, (100, 100))
-    canvas.save(folder / "far away.jpg")
-    return {
+    Image.new("RGB", (300, 300), (128, 128, 128)).save(folder / "wall.png")
+    far = Image.new("RGB", (400, 400), (200, 200, 200))
+    far.paste(astronaut.resize((256, 256)), (0, 0))
+    far.save(folder / "far away.png")
+    two = Image.new("RGB", (880, 600), (230, 230, 230))
+    two.paste(astronaut.resize((600, 600)), (0, 0))
+    two.paste(Image.open(hopper_path).convert("RGB").resize((280, 328)), (600, 60))
+    two.save(folder / "two people.png")
+    astronaut.convert("L").save(folder / "grey.png")
+    astronaut.convert("CMYK").save(folder / "cmyk.jpg")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: viewers turn it 90 degrees clockwise
+    astronaut.rotate(90, expand=True).save(folder / "rotated.jpg", exif=exif)
+    bad = {
         "notes.jpg": "not a readable image",
-        "broken.png": "",
+        "broken.png": "not a readable image",
         "wall.png": "no face found",
-        "far away.jpg": "",
+        "far away.png": "below the minimum of 64px",
     }
+    return bad, ["two people.png", "grey.png", "cmyk.jpg", "rotated.jpg"]
 
 
 def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -201,27 +215,26 @@ def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
 
     photos = tmp_path / "fotos ç 表情"
     photos.mkdir()
-    good = demo_sources()
-    (photos / "astro naut.png").write_bytes(good[0].path.read_bytes())
+    (photos / "astro naut.png").write_bytes(demo_sources()[0].path.read_bytes())
     out = tmp_path / "ds"
     args = ["generate", str(photos), "--out", str(out), "--emotions", "anger", *SMALL]
     assert run_cli(*args) == 0
-    made = metadata(out)
-    assert len(made) == 1
-    expected = _bad_inputs(photos / "sub dir", [good[0].path])
+    first = metadata(out)
+    bad, odd = _photos(photos / "sub dir")
     assert run_cli(*args) == 0  # same config: resumes, keeps the finished video
     meta = metadata(out)
-    assert meta.loc[0, "sha256"] == made.loc[0, "sha256"]
-    rejected = pd.read_csv(out / "rejected.csv").set_index(
-        pd.read_csv(out / "rejected.csv")["path"].map(lambda p: Path(p).name)
+    assert first.loc[0, "sha256"] in set(meta["sha256"])
+    made = {Path(p).name for p in meta["source_path"]}
+    assert made == {"astro naut.png", *odd}
+    notes = meta.set_index(meta["source_path"].map(lambda p: Path(p).name))["face_notes"]
+    assert notes["two people.png"] == "2 faces found; used the largest"
+    rejected = pd.read_csv(out / "rejected.csv")
+    reasons = dict(
+        zip(rejected["path"].map(lambda p: Path(p).name), rejected["reason"], strict=True)
     )
-    assert set(rejected.index) == set(expected)
-    for name, reason in expected.items():
-        assert reason in rejected.loc[name, "reason"]
-    assert (
-        "below the minimum" in rejected.loc["far away.jpg", "reason"]
-        or "no face" in rejected.loc["far away.jpg", "reason"]
-    )
+    assert set(reasons) == set(bad)
+    for name, reason in bad.items():
+        assert reason in reasons[name], (name, reasons[name])
 
 
 def _video_count(root: Path) -> int:
@@ -250,3 +263,14 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(tmp_path: Path) -> None
     b = metadata(killed).set_index("id")["sha256"].sort_index()
     pd.testing.assert_series_equal(a, b)
     assert len(a) == 30
+
+
+def test_hugging_face_datasets_reads_the_folder(demo_run: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(demo_run.parent / "hf-cache"))
+    from datasets import load_dataset
+
+    ds = load_dataset(str(demo_run), split="train")
+    assert len(ds) == 10 and "video" in ds.column_names
+    assert sorted(ds["id"]) == sorted(metadata(demo_run)["id"])

@@ -93,6 +93,9 @@ def _markdown(info: dict) -> str:
 license: cc-by-nc-sa-4.0
 task_categories: [video-classification]
 tags: [micro-expression, facial-action-units, synthetic, fairness]
+configs:
+- config_name: default
+  metadata_filenames: [metadata.parquet]
 ---
 # {info["name"]}: an EquiME synthetic micro-expression dataset
 
@@ -104,7 +107,8 @@ tags: [micro-expression, facial-action-units, synthetic, fairness]
 Each video is driven by an explicit Action-Unit vector Z (columns `AU01`...), labelled by
 Y = f_Z(Z) + eps_Y (`fz_emotion`, `label`, `label_noise`; `target_emotion` is what was asked for),
 with ground-truth `onset`, `apex` and `offset` frames. `metadata.parquet` / `metadata.csv` hold
-one row per video; `file_name` is relative to this folder.
+one row per video; `file_name` is relative to this folder, so Hugging Face `datasets` reads it:
+`load_dataset("path/to/this/folder")` (this card tells it to use `metadata.parquet`).
 
 ## Counts
 {_table("label", info["counts"]["label"])}
