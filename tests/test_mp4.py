@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +41,26 @@ def test_same_frames_same_bytes(tmp_path: Path) -> None:
     data = (tmp_path / "a.mp4").read_bytes()
     assert data == (tmp_path / "b.mp4").read_bytes()
     assert data == encode_mp4_bytes(frames, fps=30)
+
+
+_HASH_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from test_mp4 import clip
+from equime.video.mp4 import encode_mp4_bytes
+print(hashlib.sha256(encode_mp4_bytes(clip(24, 96), fps=30)).hexdigest())
+"""
+
+
+def test_bytes_do_not_depend_on_uninitialised_memory() -> None:
+    """glibc fills fresh allocations with a chosen byte under MALLOC_PERTURB_; an encoder that read
+    uninitialised memory (x264's mb-tree through B-frames did, for this very clip) would change."""
+    hashes = set()
+    for perturb in ("0", "77", "165"):
+        env = {**os.environ, "MALLOC_PERTURB_": perturb}
+        args = [sys.executable, "-c", _HASH_SCRIPT, str(Path(__file__).parent)]
+        hashes.add(subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout)
+    assert len(hashes) == 1
 
 
 def test_bad_frames_are_refused(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from equime.errors import EquimeError
@@ -27,6 +28,11 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
+def _to_yuv420p(image: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range 4:2:0, as decoders assume for untagged H.264 (fixed, explicit maths)."""
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YUV_I420)
+
+
 def _encode(
     target: str | io.BytesIO, frames: np.ndarray, fps: float, crf: int, preset: str
 ) -> None:
@@ -39,10 +45,15 @@ def _encode(
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.thread_count = 1  # x264 with one thread is bit-exact run to run
-        stream.options = {"crf": str(crf), "preset": preset, "threads": "1"}
+        # No B-frames: x264 (core 165) with mb-tree reads uninitialised memory when it propagates
+        # costs through B-frames, so some clips encoded differently from run to run (found with
+        # MALLOC_PERTURB_; see tests/test_mp4.py). I/P-only costs ~15 % more bytes at equal CRF.
+        stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "bf": "0"}
         container.metadata.clear()  # no encoder/creation-time tags that could vary
-        for image in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+        for index, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(_to_yuv420p(image), format="yuv420p")
+            frame.pts = index
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
