@@ -1,0 +1,57 @@
+"""Flags shared by the commands that synthesise video (`generate`, `preview`), and how they merge
+with a config file: a flag the user gave overrides the file; a flag left out leaves it alone."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+# CLI flag -> generator option name.
+GENERATOR_FLAGS = {
+    "strength": "strength",
+    "head_motion": "head_motion_px",
+    "light_drift": "light_drift",
+    "sensor_noise": "sensor_noise",
+}
+
+
+def synthesis_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that change what a video shows (default None: 'not given', so config files apply)."""
+    add = parser.add_argument
+    add("--emotions", help="comma list, 'paper' (the paper's five, default) or 'all' (seven)")
+    add(
+        "--seed",
+        type=int,
+        help="run seed (default 0); each sample's seed derives from it and its id",
+    )
+    add("--noise-seed", type=int, help="seed of eps_X only (head motion, lighting, sensor noise)")
+    add("--do", metavar="AUS", help="intervention on Z, e.g. '12=0.4,R14=0,6B' (0 removes an AU)")
+    add("--do-only", action="store_true", default=None, help="Z is exactly --do; nothing sampled")
+    add("--size", type=int, help="output width and height in pixels (default 256)")
+    add("--fps", type=float, help="frames per second (default 24)")
+    add("--frames", dest="n_frames", type=int, help="frames per clip (default 161)")
+    add("--generator", help="video generator (default warp)")
+    add("--strength", type=float, help="warp: global movement gain (default 1)")
+    add("--head-motion", type=float, help="warp: eps_X head motion in pixels")
+    add("--light-drift", type=float, help="warp: eps_X relative lighting drift")
+    add("--sensor-noise", type=float, help="warp: eps_X sensor noise (grey levels, std)")
+    add("--face-model", help="path to face_landmarker.task (default: fetched once and cached)")
+    add("--config", help="YAML or JSON file of settings; flags given here override it")
+
+
+def settings(args: argparse.Namespace, skip: Sequence[str]) -> dict[str, Any]:
+    """Config-file values, overridden by every flag the user actually gave."""
+    from equime.config import load_config_file
+
+    merged = load_config_file(args.config) if args.config else {}
+    options = dict(merged.pop("generator_options", {}) or {})
+    for key, value in vars(args).items():
+        if value is None or key in {"command", "run", "config", "verbose", *skip}:
+            continue
+        if key in GENERATOR_FLAGS:
+            options[GENERATOR_FLAGS[key]] = value
+        else:
+            merged[key] = value
+    merged["generator_options"] = options
+    return merged

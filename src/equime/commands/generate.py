@@ -1,0 +1,71 @@
+"""`equime generate`: face photos -> a labelled micro-expression video dataset."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from equime.commands._settings import settings, synthesis_flags
+from equime.errors import EquimeError
+
+ORDER = 10
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("generate", help="make a labelled micro-expression video dataset")
+    p.add_argument(
+        "path", nargs="?", help="face photos: a folder, a CSV list, or a CelebA-HQ folder"
+    )
+    p.add_argument("--source", choices=["auto", "demo", "folder", "csv", "celeba"], default="auto")
+    p.add_argument("--demo", action="store_true", help="use the bundled public-domain demo photos")
+    p.add_argument("--out", help="dataset folder (default runs/demo)")
+    p.add_argument("--per-face", type=int, help="videos per face and emotion (default 1)")
+    p.add_argument("--limit", type=int, help="use at most this many faces")
+    p.add_argument("--label-noise", type=float, help="eps_Y: probability a label is flipped (0-1)")
+    p.add_argument(
+        "--non-smiling", action="store_true", default=None, help="CelebA: Smiling == -1 only"
+    )
+    p.add_argument(
+        "--min-face", type=int, help="smallest usable face in source pixels (default 64)"
+    )
+    p.add_argument("--margin", type=float, help="crop margin around the face (default 0.6)")
+    p.add_argument("--crf", type=int, help="H.264 quality, 0-51 (default 18)")
+    p.add_argument("--preset", help="x264 preset (default medium)")
+    p.add_argument("--workers", type=int, help="parallel workers (default: all cores)")
+    p.add_argument(
+        "--overwrite", action="store_true", default=None, help="replace the --out folder"
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    synthesis_flags(p)
+    p.set_defaults(run=run)
+
+
+def _source_kind(args: argparse.Namespace) -> tuple[str, str | None]:
+    if args.demo or (args.path is None and args.source in ("auto", "demo")):
+        return "demo", None
+    if args.path is None:
+        raise EquimeError(f"--source {args.source} needs a PATH")
+    if args.source != "auto":
+        return args.source, args.path
+    path = Path(args.path)
+    if path.is_file() and path.suffix.lower() == ".csv":
+        return "csv", args.path
+    if (path / "CelebAMask-HQ-attribute-anno.txt").is_file():
+        return "celeba", args.path
+    return "folder", args.path
+
+
+def run(args: argparse.Namespace) -> int:
+    from equime.config import GenerateConfig
+    from equime.run.generate import generate
+
+    source, path = _source_kind(args)
+    merged = settings(args, skip=("demo", "source", "path"))
+    cfg = GenerateConfig(**{"source": source, "path": path, **merged})
+    report = generate(cfg)
+    print(
+        f"{report.root}: {report.made} videos made, {report.skipped} already done, "
+        f"{len(report.rejected)} rejected (see rejected.csv)"
+    )
+    return 0
