@@ -37,6 +37,11 @@ class DatasetLayout:
         return self.state / "faces"
 
     @property
+    def columns(self) -> Path:
+        """Columns added by later stages (verify, annotate): one parquet per stage, keyed by id."""
+        return self.state / "columns"
+
+    @property
     def run_config(self) -> Path:
         return self.state / "config.json"
 

@@ -2,6 +2,8 @@
 
 Each finished sample leaves a small JSON row under .equime/rows/; the table is rebuilt from them,
 so a run killed at any moment keeps every finished row, and resume knows exactly what is done.
+Later stages (verify, annotate) add columns through `update_columns`: each keeps its own table
+under .equime/columns/, merged in on every rebuild, so regenerating never loses them.
 """
 
 from __future__ import annotations
@@ -82,15 +84,56 @@ def read_rows(layout: DatasetLayout) -> dict[str, dict]:
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    """The schema's columns in order, then any others the rows carry."""
+    extra = list(dict.fromkeys(k for row in rows for k in row if k not in COLUMNS))
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *extra])
     for col in AU_COLUMNS:
         frame[col] = frame[col].fillna(0.0).astype("float64")
     return frame
 
 
+def _merge_columns(layout: DatasetLayout, frame: pd.DataFrame) -> pd.DataFrame:
+    """Overlay every stage's added columns (by id); a value a stage left empty keeps the base's."""
+    if not layout.columns.is_dir():
+        return frame
+    frame = frame.set_index("id", drop=False)
+    for path in sorted(layout.columns.glob("*.parquet")):
+        added = pd.read_parquet(path).drop_duplicates("id", keep="last").set_index("id")
+        for col in added.columns:
+            values = added[col].reindex(frame.index)
+            if col in frame.columns:
+                empty = values.isna() | values.astype(str).eq("")
+                frame[col] = frame[col].astype(object).where(empty, values)
+            else:
+                frame[col] = values
+    return frame.reset_index(drop=True)
+
+
+def _base_rows(layout: DatasetLayout) -> list[dict]:
+    """The per-sample rows; a published copy without run state falls back to its metadata."""
+    rows = read_rows(layout)
+    if rows or not layout.metadata_parquet.is_file():
+        return list(rows.values())
+    return pd.read_parquet(layout.metadata_parquet).to_dict("records")
+
+
+def update_columns(root: str | Path, stage: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Add or replace columns computed by a later stage (`table` has an `id` column); returns
+    the rewritten metadata. Calling it again for the same stage replaces that stage's columns."""
+    layout = DatasetLayout(Path(root))
+    if "id" not in table.columns:
+        raise ValueError("update_columns needs an 'id' column")
+    layout.tmp.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    base = _base_rows(layout)
+    write_bytes_atomic(layout.columns / f"{stage}.parquet", buffer.getvalue(), layout.tmp)
+    return write_metadata(layout, base)
+
+
 def write_metadata(layout: DatasetLayout, rows: list[dict]) -> pd.DataFrame:
     """Write metadata.parquet and metadata.csv atomically, rows in a stable order."""
-    frame = to_frame(sorted(rows, key=lambda r: r["id"]))
+    frame = _merge_columns(layout, to_frame(sorted(rows, key=lambda r: r["id"])))
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     write_bytes_atomic(layout.metadata_parquet, buffer.getvalue(), layout.tmp)
