@@ -17,9 +17,12 @@ import yaml
 
 from equime.errors import EquimeError
 from equime.facs.emotions import PAPER_EMOTIONS, parse_emotions
+from equime.facs.prompt import DEFAULT_TEMPLATE, load_template
 from equime.facs.scm import parse_intervention
 
-RUNTIME_FIELDS = frozenset({"out", "workers", "overwrite", "face_model", "progress"})
+RUNTIME_FIELDS = frozenset(
+    {"out", "workers", "overwrite", "face_model", "progress", "executor", "address", "retries"}
+)
 
 
 @dataclass
@@ -36,7 +39,8 @@ class GenerateConfig:
     fps: float = 24.0
     n_frames: int = 161
     generator: str = "warp"
-    generator_options: dict[str, float] = field(default_factory=dict)
+    generator_options: dict[str, Any] = field(default_factory=dict)
+    prompt_template: str = DEFAULT_TEMPLATE  # a bundled template's name or a YAML file
     intensity_required: tuple[float, float] = (0.25, 0.45)
     intensity_optional: tuple[float, float] = (0.15, 0.3)
     label_noise: float = 0.0
@@ -52,6 +56,9 @@ class GenerateConfig:
     overwrite: bool = False
     face_model: str | None = None
     progress: bool = True
+    executor: str = "local"  # local | ray
+    address: str | None = None  # ray: cluster address (default: start a local one)
+    retries: int = 2  # ray: attempts after a worker dies, before the sample is rejected
 
     def __post_init__(self) -> None:
         self.emotions = parse_emotions(self.emotions)
@@ -62,6 +69,8 @@ class GenerateConfig:
         self.validate()
 
     def validate(self) -> None:
+        from equime.run.executors import EXECUTORS
+
         checks = [
             (self.size >= 32 and self.size % 2 == 0, f"size {self.size} must be even and >= 32"),
             (self.fps > 0, f"fps {self.fps} must be positive"),
@@ -70,12 +79,21 @@ class GenerateConfig:
             (0.0 <= self.label_noise <= 1.0, f"label_noise {self.label_noise} must be in 0-1"),
             (0 <= self.crf <= 51, f"crf {self.crf} must be in 0-51"),
             (self.margin >= 0, f"margin {self.margin} must be >= 0"),
+            (self.executor in EXECUTORS, f"executor {self.executor}: use {' or '.join(EXECUTORS)}"),
+            (self.address is None or self.executor == "ray", "--address needs --executor ray"),
+            (self.retries >= 0, f"retries {self.retries} must be >= 0"),
         ]
         for lo, hi in (self.intensity_required, self.intensity_optional):
             checks.append((0 <= lo <= hi <= 1, f"intensity range ({lo}, {hi}) must lie in 0-1"))
         for ok, message in checks:
             if not ok:
                 raise EquimeError(message)
+        from equime.synth.base import check_generator
+
+        # Generator-specific limits (LTX: size multiple of 32, 8k+1 frames, a pipeline folder)
+        # fail here, before any face is read or model loaded.
+        check_generator(self.generator, self.size, self.n_frames, self.generator_options)
+        load_template(self.prompt_template)
 
     @property
     def eps_x_seed(self) -> int:
@@ -86,6 +104,9 @@ class GenerateConfig:
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
         data["emotions"] = list(self.emotions)
         data["path"] = str(Path(self.path).resolve()) if self.path else None
+        if Path(self.prompt_template).expanduser().is_file():
+            data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
+        data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
         return json.loads(json.dumps(data))
 
     def fingerprint(self) -> str:

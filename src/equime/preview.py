@@ -64,6 +64,16 @@ def contact_sheet(
     return sheet
 
 
+def known_or_span(row: dict, n_frames: int) -> tuple[int, int, int]:
+    """(onset, apex, offset): the recorded or estimated ones; for a video without timing
+    (LTX before verification) the whole clip, with its middle as 'apex'."""
+    for keys in (("onset", "apex", "offset"), ("est_onset", "est_apex", "est_offset")):
+        values = [row.get(k) for k in keys]
+        if all(v is not None and not pd.isna(v) for v in values):
+            return int(values[0]), int(values[1]), int(values[2])
+    return 0, n_frames // 2, n_frames - 1
+
+
 def save_png(image: Image.Image, path: Path, tmp_dir: Path | None = None) -> None:
     write_atomic(path, lambda tmp: image.save(tmp, format="PNG"), tmp_dir)
 
@@ -77,15 +87,9 @@ def write_dataset_contact_sheet(
     first = frame[frame["face_id"] == frame["face_id"].iloc[0]].drop_duplicates("target_emotion")
     order = {emotion: i for i, emotion in enumerate(emotions)}
     first = first.sort_values("target_emotion", key=lambda col: col.map(order))
-    rows = [
-        (
-            r.target_emotion,
-            read_mp4(layout.root / r.file_name),
-            int(r.onset),
-            int(r.apex),
-            int(r.offset),
-        )
-        for r in first.itertuples()
-    ]
+    rows = []
+    for r in first.itertuples():
+        frames = read_mp4(layout.root / r.file_name)
+        rows.append((r.target_emotion, frames, *known_or_span(r._asdict(), len(frames))))
     save_png(contact_sheet(rows), layout.contact_sheet, layout.tmp)
     return layout.contact_sheet

@@ -10,7 +10,7 @@ from equime.errors import EquimeError
 from equime.faces.landmarker import Landmarker
 from equime.faces.prepare import prepare_face
 from equime.faces.sources import source_image
-from equime.preview import contact_sheet, save_png
+from equime.preview import contact_sheet, known_or_span, save_png
 from equime.run.plan import plan_sample
 from equime.synth.base import create_generator
 from equime.video.mp4 import encode_mp4_bytes
@@ -33,7 +33,10 @@ def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=cfg.crf, preset=cfg.preset)
         write_bytes_atomic(out / f"{emotion}.mp4", data)
-        rows.append((emotion, frames, row.onset, row.apex, row.offset))
+        timing = {"onset": row.onset, "apex": row.apex, "offset": row.offset}
+        if getattr(generator, "timing_source", "ground truth") != "ground truth":
+            timing = {}  # the plan's timeline is not what the model made
+        rows.append((emotion, frames, *known_or_span(timing, len(frames))))
     sheet = out / "contact_sheet.png"
     save_png(contact_sheet(rows), sheet)
     return sheet

@@ -13,6 +13,10 @@ GENERATOR_FLAGS = {
     "head_motion": "head_motion_px",
     "light_drift": "light_drift",
     "sensor_noise": "sensor_noise",
+    "model": "model",
+    "pipeline": "pipeline",
+    "steps": "steps",
+    "guidance": "guidance",
 }
 
 
@@ -31,11 +35,24 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add("--size", type=int, help="output width and height in pixels (default 256)")
     add("--fps", type=float, help="frames per second (default 24)")
     add("--frames", dest="n_frames", type=int, help="frames per clip (default 161)")
-    add("--generator", help="video generator (default warp)")
+    add("--generator", "--backend", dest="generator", help="video generator: warp (default), ltx")
     add("--strength", type=float, help="warp: global movement gain (default 1)")
     add("--head-motion", type=float, help="warp: eps_X head motion in pixels")
     add("--light-drift", type=float, help="warp: eps_X relative lighting drift")
     add("--sensor-noise", type=float, help="warp: eps_X sensor noise (grey levels, std)")
+    add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
+    add(
+        "--pipeline",
+        choices=["i2v", "condition"],
+        help="ltx: i2v, or condition (last frame = face)",
+    )
+    add("--steps", type=int, help="ltx: denoising steps (default 50)")
+    add("--guidance", type=float, help="ltx: guidance scale (default 3.0)")
+    add(
+        "--ltx-preset",
+        help="ltx: named settings; 'paper' = 256 px, 161 frames, 80 steps, g 3, 24 fps",
+    )
+    add("--prompt-template", help="YAML prompt template (name of a bundled one, or a file)")
     add("--face-model", help="path to face_landmarker.task (default: fetched once and cached)")
     add("--config", help="YAML or JSON file of settings; flags given here override it")
 
@@ -46,8 +63,14 @@ def settings(args: argparse.Namespace, skip: Sequence[str]) -> dict[str, Any]:
 
     merged = load_config_file(args.config) if args.config else {}
     options = dict(merged.pop("generator_options", {}) or {})
+    if getattr(args, "ltx_preset", None):  # a preset sits between the file and the flags
+        from equime.synth.ltx import preset
+
+        named = preset(args.ltx_preset)
+        merged.update({k: v for k, v in named.items() if k != "options"})
+        options.update(named["options"])
     for key, value in vars(args).items():
-        if value is None or key in {"command", "run", "config", "verbose", *skip}:
+        if value is None or key in {"command", "run", "config", "verbose", "ltx_preset", *skip}:
             continue
         if key in GENERATOR_FLAGS:
             options[GENERATOR_FLAGS[key]] = value

@@ -32,7 +32,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--margin", type=float, help="crop margin around the face (default 0.6)")
     p.add_argument("--crf", type=int, help="H.264 quality, 0-51 (default 18)")
     p.add_argument("--preset", help="x264 preset (default medium)")
-    p.add_argument("--workers", type=int, help="parallel workers (default: all cores)")
+    p.add_argument(
+        "--workers", type=int, help="parallel workers (default: all cores; ltx: one per GPU)"
+    )
+    p.add_argument("--executor", choices=["local", "ray"], help="where videos are made")
+    p.add_argument("--address", help="ray: cluster address (default: start a local cluster)")
+    p.add_argument("--retries", type=int, help="ray: retries after a worker dies (default 2)")
     p.add_argument(
         "--overwrite", action="store_true", default=None, help="replace the --out folder"
     )

@@ -1,8 +1,26 @@
-"""Z in words: the prompt text every generator records (and the LTX backend will condition on)."""
+"""Z in words: the prompt text every generator records and the LTX backend conditions on.
+
+The wording is data, not code: a YAML template (`data/prompts/*.yaml`, or a file the user passes)
+with a prompt, a neutral prompt and a negative prompt. Its name and SHA-256 travel with every
+sample, so a dataset says exactly which words made it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from equime.errors import EquimeError
 from equime.facs.aus import AUS, parse_code
+
+DEFAULT_TEMPLATE = "micro-expression"
+PLACEHOLDERS = ("emotion", "aus", "au_codes", "intensity")
 
 _LEVELS = (
     (0.2, "a trace of"),
@@ -17,23 +35,89 @@ def intensity_word(value: float) -> str:
     return next(word for limit, word in _LEVELS if value <= limit)
 
 
+def _active(aus: dict[str, float]) -> list[tuple[str, float]]:
+    """Active AUs in catalogue order."""
+    items = sorted(aus.items(), key=lambda kv: (parse_code(kv[0])[1], kv[0]))
+    return [(code, value) for code, value in items if value > 0]
+
+
 def describe_aus(aus: dict[str, float]) -> str:
     """'AU6 (slight): the cheeks lift, ...; AU12 (slight): ...' in catalogue order."""
     parts = []
-    for code, value in sorted(aus.items(), key=lambda kv: (parse_code(kv[0])[1], kv[0])):
-        if value <= 0:
-            continue
+    for code, value in _active(aus):
         side, number, _ = parse_code(code)
         where = {"R": " on the right side", "L": " on the left side"}.get(side, "")
         parts.append(f"AU{number} ({intensity_word(value)}): {AUS[number].words}{where}")
     return "; ".join(parts)
 
 
-def prompt_text(emotion: str, aus: dict[str, float]) -> str:
-    if not any(v > 0 for v in aus.values()):
-        return "A still, neutral face looking at the camera; no facial movement."
-    return (
-        f"A face looking at the camera shows a brief, subtle micro-expression of {emotion}: "
-        f"{describe_aus(aus)}. The movement lasts under half a second, "
-        "then the face returns to neutral."
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    sha256: str  # of the file's bytes: any edit gives a new hash
+    prompt: str
+    neutral: str
+    negative: str
+
+    def render(self, emotion: str, aus: dict[str, float]) -> str:
+        active = _active(aus)
+        if not active:
+            return self.neutral
+        values = {
+            "emotion": emotion,
+            "aus": describe_aus(aus),
+            "au_codes": ", ".join(f"AU{code}" for code, _ in active),
+            "intensity": intensity_word(max(v for _, v in active)),
+        }
+        return self.prompt.format_map(values)
+
+
+def bundled_templates() -> list[str]:
+    folder = resources.files("equime") / "data" / "prompts"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _check_fields(where: str, text: str) -> None:
+    for _, field, _, _ in string.Formatter().parse(text):
+        if field is not None and field not in PLACEHOLDERS:
+            raise EquimeError(
+                f"{where}: unknown placeholder {{{field}}}; known: "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )
+
+
+@lru_cache(maxsize=8)
+def load_template(name_or_path: str = DEFAULT_TEMPLATE) -> PromptTemplate:
+    """A bundled template by name, or a YAML file with `prompt`, `neutral` and `negative`."""
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        data = path.read_bytes()
+        where = str(path)
+    elif name_or_path in bundled_templates():
+        resource = resources.files("equime") / "data" / "prompts" / f"{name_or_path}.yaml"
+        data = resource.read_bytes()
+        where = f"prompt template {name_or_path}"
+    else:
+        bundled = ", ".join(bundled_templates())
+        raise EquimeError(f"{name_or_path}: no such prompt template file; bundled: {bundled}")
+    try:
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise EquimeError(f"{where}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("prompt"), str):
+        raise EquimeError(f"{where}: a prompt template needs at least a 'prompt' text")
+    for key in ("prompt", "neutral", "negative"):
+        if not isinstance(doc.get(key, ""), str):
+            raise EquimeError(f"{where}: '{key}' must be a text")
+        _check_fields(where, doc.get(key, ""))
+    return PromptTemplate(
+        name=str(doc.get("name") or path.stem),
+        sha256=hashlib.sha256(data).hexdigest(),
+        prompt=doc["prompt"].strip(),
+        neutral=(doc.get("neutral") or "").strip(),
+        negative=(doc.get("negative") or "").strip(),
     )
+
+
+def prompt_text(emotion: str, aus: dict[str, float], template: str = DEFAULT_TEMPLATE) -> str:
+    return load_template(template).render(emotion, aus)

@@ -1,39 +1,66 @@
 """Executors turn a list of tasks into results; they know nothing about faces or AUs.
 
-`local` runs tasks in a process pool (one worker per core by default) or in-process for one worker.
-A distributed executor only has to offer the same `map`.
+`local` runs tasks in a process pool (one worker per core, or one per GPU) or in-process for one
+worker. `ray` runs them on long-lived Ray actors (one GPU each when the cluster has GPUs), so a
+worker loads its model once; a task whose worker dies is retried a bounded number of times, then
+handed to `on_error`. Both yield results in completion order; what to do with them (and where
+files go) is the caller's business, so a Ray run writes exactly what a local run writes.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Protocol
 
 from equime.errors import EquimeError
+
+log = logging.getLogger(__name__)
+
+OnError = Callable[[Any, str], Any]  # (item, reason) -> a result standing in for fn(item)
 
 
 class Executor(Protocol):
     workers: int
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
+    ) -> Iterator[Any]:
         """Yield fn(item) for every item, in completion order."""
         ...
 
 
-class LocalExecutor:
-    def __init__(self, workers: int = 0) -> None:
-        self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+def _claim_gpu(counter: Any, gpus: int) -> None:
+    """Process-pool initializer: each worker process sees one GPU, round robin."""
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+
+class LocalExecutor:
+    def __init__(self, workers: int = 0, gpus: int = 0) -> None:
+        self.gpus = gpus
+        default = gpus if gpus > 0 else (os.cpu_count() or 1)
+        self.workers = workers if workers > 0 else default
+
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
+    ) -> Iterator[Any]:
         items = list(items)
         if self.workers == 1 or len(items) <= 1:
             yield from (fn(item) for item in items)
             return
         context = multiprocessing.get_context("spawn")  # mediapipe and OpenCV hold threads: no fork
-        with ProcessPoolExecutor(min(self.workers, len(items)), mp_context=context) as pool:
+        init: dict[str, Any] = {}
+        if self.gpus > 0:
+            init = {"initializer": _claim_gpu, "initargs": (context.Value("i", 0), self.gpus)}
+        with ProcessPoolExecutor(min(self.workers, len(items)), mp_context=context, **init) as pool:
             futures = [pool.submit(fn, item) for item in items]
             try:
                 for future in as_completed(futures):
@@ -44,7 +71,115 @@ class LocalExecutor:
                 raise
 
 
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor}
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Connect to a cluster (or start a local one); True when this call started Ray.
+
+    A local cluster's workers get this checkout's package on their path, so a development tree
+    (PYTHONPATH=src) works like an installed one.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise EquimeError("--executor ray needs Ray: pip install 'equime[ray]'") from None
+    if ray.is_initialized():
+        return False
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    if address is None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        options["num_cpus"] = num_cpus
+        options["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or "a local cluster"
+        raise EquimeError(f"ray: cannot connect to {where} ({exc})") from None
+    return True
+
+
+class _Worker:
+    """A Ray actor: a long-lived process, so whatever a task caches (a model) is loaded once."""
+
+    def run(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        return fn(item)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class RayExecutor:
+    def __init__(
+        self, workers: int = 0, address: str | None = None, gpu: bool = False, retries: int = 2
+    ) -> None:
+        import ray
+
+        self._started = start_ray(address, workers or None)
+        resources = ray.cluster_resources()
+        self.gpus = int(resources.get("GPU", 0)) if gpu else 0
+        self.workers = workers if workers > 0 else (self.gpus or int(resources.get("CPU", 1)))
+        self.retries = max(0, retries)
+        self._actor_class = ray.remote(_Worker)
+
+    def _spawn(self) -> Any:
+        return self._actor_class.options(num_cpus=1, num_gpus=1 if self.gpus else 0).remote()
+
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
+    ) -> Iterator[Any]:
+        """One task in flight per actor; a failed task goes back to the front of the queue until
+        it has failed `retries + 1` times. A dead actor is replaced by a fresh one."""
+        import ray
+        from ray.exceptions import RayError, RayTaskError
+
+        queue = deque(enumerate(items))
+        failures: dict[int, int] = {}
+        actors = [self._spawn() for _ in range(min(self.workers, len(queue)))]
+        idle = list(range(len(actors)))
+        running: dict[Any, tuple[int, int, Any]] = {}
+        try:
+            while queue or running:
+                while queue and idle:
+                    slot, (index, item) = idle.pop(), queue.popleft()
+                    running[actors[slot].run.remote(fn, item)] = (slot, index, item)
+                (ref,), _ = ray.wait(list(running), num_returns=1)
+                slot, index, item = running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except RayTaskError as exc:  # the task raised; the worker lives
+                    cause = exc.cause
+                    if isinstance(cause, EquimeError):  # a user-caused error stops the run
+                        raise EquimeError(str(cause)) from None
+                    reason = f"{type(cause).__name__}: {cause}"
+                except RayError as exc:  # the worker died (killed, out of memory, node lost)
+                    ray.kill(actors[slot], no_restart=True)
+                    actors[slot] = self._spawn()
+                    reason = f"worker died ({type(exc).__name__})"
+                else:
+                    idle.append(slot)
+                    yield result
+                    continue
+                idle.append(slot)
+                failures[index] = failures.get(index, 0) + 1
+                if failures[index] <= self.retries:
+                    log.warning("task %d failed (%s); retry %d", index, reason, failures[index])
+                    queue.appendleft((index, item))
+                elif on_error is not None:
+                    yield on_error(item, f"failed {failures[index]} times: {reason}")
+                else:
+                    raise EquimeError(f"ray: a task failed {failures[index]} times: {reason}")
+        finally:
+            for actor in actors:
+                ray.kill(actor, no_restart=True)
+
+    def close(self) -> None:
+        """Shut Ray down if this executor started it (a cluster someone else runs stays up)."""
+        import ray
+
+        if self._started and ray.is_initialized():
+            ray.shutdown()
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor, "ray": RayExecutor}
 
 
 def create_executor(name: str, **options: Any) -> Executor:

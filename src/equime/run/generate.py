@@ -26,6 +26,7 @@ from equime.faces.sources import SourceImage, resolve_sources
 from equime.run.executors import Executor, create_executor
 from equime.run.plan import PlanRow, build_plan
 from equime.run.tasks import FaceTask, RenderTask, prepare_faces, render_sample
+from equime.synth.base import generator_factory
 
 log = logging.getLogger(__name__)
 FACE_CHUNK = 16
@@ -155,9 +156,10 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
         for row in todo
     ]
     rows = dict(done)
+    renderer = render_executor(cfg) if tasks else executor
     try:
         with _progress(cfg, len(tasks), "videos", "video") as bar:
-            for result in executor.map(render_sample, tasks):
+            for result in renderer.map(render_sample, tasks, on_error=_rejected_task):
                 if "rejected" in result:
                     report.rejected.append({"stage": "render", **result["rejected"]})
                 else:
@@ -166,7 +168,31 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
                 bar.update()
     finally:
         _finish(cfg, layout, list(rows.values()), report, sources)
+        if hasattr(renderer, "close"):
+            renderer.close()
     return report
+
+
+def _rejected_task(task: RenderTask, reason: str) -> dict:
+    """What a task that kept failing (its worker died every time) leaves in rejected.csv."""
+    return {"rejected": {"id": task.row.sample_id, "path": task.row.face_id, "reason": reason}}
+
+
+def render_executor(cfg: GenerateConfig) -> Executor:
+    """The executor that renders videos: a model-backed generator (LTX) gets one worker per GPU
+    (or a single worker on CPU: one model in memory, not one per core)."""
+    wants_gpu = bool(getattr(generator_factory(cfg.generator), "wants_gpu", False))
+    if cfg.executor == "ray":
+        return create_executor(
+            "ray", workers=cfg.workers, address=cfg.address, gpu=wants_gpu, retries=cfg.retries
+        )
+    gpus = 0
+    if wants_gpu:
+        from equime.synth.ltx import gpu_count
+
+        gpus = gpu_count()
+    workers = cfg.workers or (max(1, gpus) if wants_gpu else 0)
+    return create_executor(cfg.executor, workers=workers, gpus=gpus)
 
 
 def _finish(

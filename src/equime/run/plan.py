@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from equime.config import GenerateConfig
-from equime.facs.prompt import prompt_text
+from equime.facs.prompt import load_template
 from equime.facs.scm import (
     IntensityConfig,
     apply_label_noise,
@@ -45,13 +45,18 @@ class PlanRow:
     offset: int
     hold: int = 0
     attributes: dict[str, str] = field(default_factory=dict)
+    negative_prompt: str = ""
+    prompt_template: str = ""
+    prompt_template_sha256: str = ""
 
     @property
     def timeline(self) -> Timeline:
         return Timeline(self.n_frames, self.fps, self.onset, self.apex, self.offset, self.hold)
 
     def spec(self) -> SynthSpec:
-        return SynthSpec(self.aus, self.label, self.timeline, self.noise_seed, self.prompt)
+        return SynthSpec(
+            self.aus, self.label, self.timeline, self.noise_seed, self.prompt, self.negative_prompt
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,6 +76,7 @@ def plan_sample(
         fz_label, cfg.emotions, cfg.label_noise, substream(seed, "label")
     )
     timeline = sample_timeline(substream(seed, "timing"), cfg.n_frames, cfg.fps)
+    template = load_template(cfg.prompt_template)
     return PlanRow(
         sample_id=sample_id,
         face_id=face_id,
@@ -83,7 +89,7 @@ def plan_sample(
         fz_score=round(fz_score, 4),
         label=label,
         label_noise=flipped,
-        prompt=prompt_text(emotion, z),
+        prompt=template.render(emotion, z),
         size=cfg.size,
         fps=cfg.fps,
         n_frames=cfg.n_frames,
@@ -92,6 +98,9 @@ def plan_sample(
         offset=timeline.offset,
         hold=timeline.hold,
         attributes=dict(attributes),
+        negative_prompt=template.negative,
+        prompt_template=template.name,
+        prompt_template_sha256=template.sha256,
     )
 
 

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,13 +100,13 @@ class RenderTask:
     root: str
     row: PlanRow
     generator: str
-    generator_options: tuple[tuple[str, float], ...]
+    generator_options: tuple[tuple[str, Any], ...]
     crf: int
     preset: str
 
 
 @lru_cache(maxsize=4)
-def _generator(name: str, options: tuple[tuple[str, float], ...]) -> Generator:
+def _generator(name: str, options: tuple[tuple[str, Any], ...]) -> Generator:
     return create_generator(name, **dict(options))
 
 
@@ -113,9 +114,11 @@ def render_sample(task: RenderTask) -> dict:
     """Make one video and its metadata row; a failure becomes a rejection, never a crash."""
     row = task.row
     layout = DatasetLayout(Path(task.root))
+    # A generator that cannot be built (a model that does not load) stops the run: every other
+    # sample would fail the same way. Only per-sample failures become rejections.
+    generator = _generator(task.generator, task.generator_options)
     try:
         face, licence = load_face(str(layout.face_path(row.face_id)))
-        generator = _generator(task.generator, task.generator_options)
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
     except EquimeError as exc:
@@ -137,6 +140,10 @@ def render_sample(task: RenderTask) -> dict:
 def metadata_row(
     row: PlanRow, file_name: str, face: Face, licence: str, generator: Generator, sha256: str
 ) -> dict:
+    # A generator that decides the timing itself (LTX) has no ground truth: leave it empty
+    # rather than record the plan's timeline as if the video followed it.
+    timing = getattr(generator, "timing_source", "ground truth")
+    known = timing == "ground truth"
     return {
         "id": row.sample_id,
         "file_name": file_name,
@@ -152,6 +159,9 @@ def metadata_row(
         **{column_name(code): value for code, value in row.aus.items()},
         "aus": aus_text(row.aus),
         "prompt": row.prompt,
+        "negative_prompt": row.negative_prompt,
+        "prompt_template": row.prompt_template,
+        "prompt_template_sha256": row.prompt_template_sha256,
         "seed": row.seed,
         "noise_seed": row.noise_seed,
         "generator": generator.name,
@@ -162,10 +172,11 @@ def metadata_row(
         "width": row.size,
         "height": row.size,
         "duration_s": round(row.n_frames / row.fps, 4),
-        "onset": row.onset,
-        "apex": row.apex,
-        "offset": row.offset,
-        "timing_source": "ground truth",
+        "onset": row.onset if known else None,
+        "apex": row.apex if known else None,
+        "offset": row.offset if known else None,
+        "timing_source": timing,
+        **getattr(generator, "row_fields", {}),
         **attribute_values(row.attributes),
         "face_notes": "; ".join(face.notes),
         "sha256": sha256,

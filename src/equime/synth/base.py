@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +24,7 @@ class SynthSpec:
     timeline: Timeline
     seed: int  # drives eps_X only; Z and the timeline are already fixed
     prompt: str = ""
+    negative_prompt: str = ""
 
 
 class Generator(Protocol):
@@ -34,20 +37,52 @@ class Generator(Protocol):
 
 
 GeneratorFactory = Callable[..., Generator]
+SettingsCheck = Callable[[int, int, dict[str, Any]], None]
 GENERATORS: dict[str, GeneratorFactory] = {}
+CHECKS: dict[str, SettingsCheck] = {}
+
+# Generators that live in their own module, imported only when asked for: `ltx` pulls in
+# diffusers and torch, which a warp run must not pay for.
+GENERATOR_MODULES = {"warp": "equime.synth.warp", "ltx": "equime.synth.ltx"}
 
 
-def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
+def register_generator(
+    name: str, check: SettingsCheck | None = None
+) -> Callable[[GeneratorFactory], GeneratorFactory]:
+    """Register a factory; `check(size, n_frames, options)` vets settings before any model loads."""
+
     def add(factory: GeneratorFactory) -> GeneratorFactory:
         GENERATORS[name] = factory
+        if check is not None:
+            CHECKS[name] = check
         return factory
 
     return add
 
 
-def create_generator(name: str, **options: Any) -> Generator:
-    import equime.synth.warp  # noqa: F401  (registers the embedded generator)
-
+def generator_factory(name: str) -> GeneratorFactory:
+    if name not in GENERATORS and name in GENERATOR_MODULES:
+        importlib.import_module(GENERATOR_MODULES[name])
     if name not in GENERATORS:
-        raise EquimeError(f"unknown generator '{name}'; available: {', '.join(sorted(GENERATORS))}")
-    return GENERATORS[name](**options)
+        known = sorted(set(GENERATORS) | set(GENERATOR_MODULES))
+        raise EquimeError(f"unknown generator '{name}'; available: {', '.join(known)}")
+    return GENERATORS[name]
+
+
+def check_generator(name: str, size: int, n_frames: int, options: dict[str, Any]) -> None:
+    """Fail fast on settings a generator cannot use: unknown options, then its own limits."""
+    factory = generator_factory(name)
+    params = inspect.signature(factory).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(options) - set(params))
+        if unknown:
+            raise EquimeError(
+                f"generator {name} has no option {', '.join(unknown)}; "
+                f"its options: {', '.join(params) or 'none'}"
+            )
+    if name in CHECKS:
+        CHECKS[name](size, n_frames, options)
+
+
+def create_generator(name: str, **options: Any) -> Generator:
+    return generator_factory(name)(**options)
