@@ -1,0 +1,129 @@
+"""`--executor ray` on a local 2-CPU cluster: same dataset as the local executor; a worker killed
+mid-task is retried, one that keeps dying is rejected, and a local run resumes what Ray left.
+
+One cluster serves the whole module (Ray takes seconds to start); it is shut down at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("ray")
+
+import equime.run.generate as generate_module  # noqa: E402
+from equime.cli import main  # noqa: E402
+from equime.run.tasks import RenderTask, render_sample  # noqa: E402
+
+WARP_SMALL = ["--demo", "--emotions", "happiness,sadness,anger", "--frames", "17"]
+WARP_SMALL += ["--size", "64", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    import ray
+
+    from equime.run.executors import start_ray
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
+    assert start_ray(num_cpus=2)
+    yield ray
+    ray.shutdown()
+
+
+def dataset(root: Path) -> pd.DataFrame:
+    meta = pd.read_parquet(root / "metadata.parquet")
+    return meta.set_index("id")[["file_name", "sha256", "prompt"]].sort_index()
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local") / "ds"
+    assert main(["generate", *WARP_SMALL, "--out", str(out), "--workers", "2"]) == 0
+    return out
+
+
+def test_ray_makes_the_same_dataset_as_local(
+    ray_cluster, local_reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ray"
+    assert main(["generate", *WARP_SMALL, "--out", str(out), "--executor", "ray"]) == 0
+    made = dataset(out)
+    assert len(made) == 6
+    pd.testing.assert_frame_equal(made, dataset(local_reference))
+    assert pd.read_csv(out / "rejected.csv").empty
+
+
+class KillWorker:
+    """Stands in for render_sample inside the Ray worker and SIGKILLs that worker process:
+    before rendering (`before`), after the video and row are written but before the result is
+    returned (`after`), or on every attempt (`always`). Marks on disk count the attempts."""
+
+    def __init__(self, marks: Path, before: str, after: str, always: str) -> None:
+        self.marks, self.before, self.after, self.always = marks, before, after, always
+
+    def _die_once(self, sample_id: str, when: str) -> None:
+        mark = self.marks / f"{sample_id}.{when}"
+        if not mark.exists():
+            mark.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def __call__(self, task: RenderTask) -> dict:
+        sample_id = task.row.sample_id
+        if sample_id == self.always:
+            with open(self.marks / f"{sample_id}.always", "a") as handle:
+                handle.write("x")
+            os.kill(os.getpid(), signal.SIGKILL)
+        if sample_id == self.before:
+            self._die_once(sample_id, "before")
+        result = render_sample(task)
+        if sample_id == self.after:
+            self._die_once(sample_id, "after")
+        return result
+
+
+def test_killed_workers_are_retried_then_rejected_and_local_resumes(
+    ray_cluster, local_reference: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    reference = dataset(local_reference)
+    before, after, always = reference.index[0], reference.index[3], reference.index[5]
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setattr(
+        generate_module, "render_sample", KillWorker(marks, before, after, always)
+    )
+    out = tmp_path / "ray"
+    args = ["generate", *WARP_SMALL, "--out", str(out)]
+    assert main([*args, "--executor", "ray", "--retries", "1"]) == 0
+    assert "5 videos made, 0 already done, 1 rejected" in capsys.readouterr().out
+    # each killed-once sample was retried and finished; the always-dying one was tried twice
+    assert (marks / f"{before}.before").exists() and (marks / f"{after}.after").exists()
+    assert (marks / f"{always}.always").read_text() == "xx"
+    rejected = pd.read_csv(out / "rejected.csv")
+    assert list(rejected["id"]) == [always] and list(rejected["stage"]) == ["render"]
+    assert "failed 2 times: worker died" in rejected["reason"].iloc[0]
+    made = dataset(out)
+    assert made.index.is_unique and len(made) == 5
+    pd.testing.assert_frame_equal(made, reference.drop(always))
+    assert len(list((out / "videos").rglob("*.mp4"))) == 5  # nothing duplicated on disk
+
+    monkeypatch.undo()  # the local executor resumes what Ray left: only the rejected sample
+    assert main([*args, "--workers", "1"]) == 0
+    assert "1 videos made, 5 already done, 0 rejected" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(dataset(out), reference)
+
+
+def test_ray_resumes_a_local_run(ray_cluster, local_reference: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(local_reference, out)
+    victim = out / dataset(out)["file_name"].iloc[1]
+    victim.unlink()
+    assert main(["generate", *WARP_SMALL, "--out", str(out), "--executor", "ray"]) == 0
+    pd.testing.assert_frame_equal(dataset(out), dataset(local_reference))
