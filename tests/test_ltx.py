@@ -133,7 +133,7 @@ def test_generate_ltx_writes_videos_and_rows(ltx_run: Path, tiny_ltx: Path) -> N
         assert frames.shape == (17, 64, 64, 3) and frames.dtype == np.uint8
         assert frames.std() > 1.0  # the random model draws something, not a blank clip
         assert row.generator == "ltx" and row.generator_version.startswith("diffusers ")
-        assert row.model == str(tiny_ltx) and row.pipeline == "i2v" and row.steps == 2
+        assert row.ltx_model == str(tiny_ltx) and row.ltx_pipeline == "i2v" and row.ltx_steps == 2
         # no ground truth for a model's timing: left empty, not faked from the plan
         assert row.timing_source == "none"
         assert pd.isna(row.onset) and pd.isna(row.apex) and pd.isna(row.offset)
@@ -147,6 +147,7 @@ def test_generate_ltx_writes_videos_and_rows(ltx_run: Path, tiny_ltx: Path) -> N
     assert card["config"]["generator_options"]["model"] == str(tiny_ltx)
     assert card["config"]["prompt_template_sha256"] == template.sha256
     assert (ltx_run / "contact_sheet.png").is_file()
+    assert "no ground-truth timing" in (ltx_run / "README.md").read_text()
 
 
 def test_ltx_rerun_resumes_without_loading_work_twice(

@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("ray")
 
-import equime.run.generate as generate_module  # noqa: E402
-from equime.cli import main  # noqa: E402
-from equime.run.tasks import RenderTask, render_sample  # noqa: E402
+import equime.run.generate as generate_module
+from equime.cli import main
+from equime.run.tasks import RenderTask, render_sample
 
 WARP_SMALL = ["--demo", "--emotions", "happiness,sadness,anger", "--frames", "17"]
 WARP_SMALL += ["--size", "64", "--no-progress"]
@@ -94,9 +94,7 @@ def test_killed_workers_are_retried_then_rejected_and_local_resumes(
     before, after, always = reference.index[0], reference.index[3], reference.index[5]
     marks = tmp_path / "marks"
     marks.mkdir()
-    monkeypatch.setattr(
-        generate_module, "render_sample", KillWorker(marks, before, after, always)
-    )
+    monkeypatch.setattr(generate_module, "render_sample", KillWorker(marks, before, after, always))
     out = tmp_path / "ray"
     args = ["generate", *WARP_SMALL, "--out", str(out)]
     assert main([*args, "--executor", "ray", "--retries", "1"]) == 0

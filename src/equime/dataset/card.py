@@ -86,6 +86,12 @@ def _table(title: str, values: dict[str, int]) -> str:
 
 def _markdown(info: dict) -> str:
     cfg = info["config"]
+    timing = (
+        "with ground-truth `onset`, `apex` and `offset` frames"
+        if cfg.get("generator", "warp") == "warp"
+        else "with no ground-truth timing (the model decides when the face moves: `onset`, "
+        "`apex`, `offset` are empty, `timing_source` says where estimates come from)"
+    )
     sources = "\n".join(
         f"- `{s['path']}`: {s['licence'] or 'licence not recorded'}" for s in info["sources"]
     )
@@ -106,7 +112,7 @@ configs:
 
 Each video is driven by an explicit Action-Unit vector Z (columns `AU01`...), labelled by
 Y = f_Z(Z) + eps_Y (`fz_emotion`, `label`, `label_noise`; `target_emotion` is what was asked for),
-with ground-truth `onset`, `apex` and `offset` frames. `metadata.parquet` / `metadata.csv` hold
+{timing}. `metadata.parquet` / `metadata.csv` hold
 one row per video; `file_name` is relative to this folder, so Hugging Face `datasets` reads it:
 `load_dataset("path/to/this/folder")` (this card tells it to use `metadata.parquet`).
 

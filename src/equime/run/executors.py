@@ -116,7 +116,9 @@ class RayExecutor:
         self._started = start_ray(address, workers or None)
         resources = ray.cluster_resources()
         self.gpus = int(resources.get("GPU", 0)) if gpu else 0
-        self.workers = workers if workers > 0 else (self.gpus or int(resources.get("CPU", 1)))
+        # a model-backed task without GPUs gets one worker: one model in memory, not one per core
+        default = self.gpus or (1 if gpu else int(resources.get("CPU", 1)))
+        self.workers = workers if workers > 0 else default
         self.retries = max(0, retries)
         self._actor_class = ray.remote(_Worker)
 

@@ -162,10 +162,10 @@ class LtxGenerator:
     def row_fields(self) -> dict[str, Any]:
         """Columns this generator adds to each metadata row."""
         return {
-            "model": self.model,
-            "pipeline": self.pipeline_kind,
-            "steps": self.steps,
-            "guidance": self.guidance,
+            "ltx_model": self.model,
+            "ltx_pipeline": self.pipeline_kind,
+            "ltx_steps": self.steps,
+            "ltx_guidance": self.guidance,
         }
 
     def _load(self, offload: bool, vae_tiling: bool) -> Any:
