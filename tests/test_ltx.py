@@ -261,3 +261,21 @@ def test_prompt_template_is_data(tmp_path: Path) -> None:
     bad.write_text("prompt: 'a {mood} face'\n")
     with pytest.raises(EquimeError, match=r"unknown placeholder \{mood\}"):
         GenerateConfig(prompt_template=str(bad))
+
+
+def test_a_model_that_does_not_load_stops_the_run_in_one_line(
+    tiny_ltx: Path, tmp_path: Path, capsys
+) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_ltx, broken)
+    for weights in (broken / "transformer").glob("*.safetensors"):
+        weights.unlink()
+    out = tmp_path / "o"
+    args = ["generate", "--demo", "--limit", "1", "--emotions", "happiness", "--backend", "ltx"]
+    assert main([*args, "--model", str(broken), "--out", str(out), *LTX_SMALL]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"equime: error: {broken}: cannot load the LTX pipeline (")
+    assert pd.read_parquet(out / "metadata.parquet").empty  # nothing half-made is kept

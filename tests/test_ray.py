@@ -125,3 +125,11 @@ def test_ray_resumes_a_local_run(ray_cluster, local_reference: Path, tmp_path: P
     victim.unlink()
     assert main(["generate", *WARP_SMALL, "--out", str(out), "--executor", "ray"]) == 0
     pd.testing.assert_frame_equal(dataset(out), dataset(local_reference))
+
+
+def test_unreachable_address_fails_fast_in_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "never"
+    args = ["generate", *WARP_SMALL, "--out", str(out), "--executor", "ray"]
+    assert main([*args, "--address", "127.0.0.1:1"]) == 2
+    assert "ray: cannot reach 127.0.0.1:1" in capsys.readouterr().err
+    assert not out.exists()

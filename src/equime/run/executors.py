@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -71,6 +73,17 @@ class LocalExecutor:
                 raise
 
 
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """ray.init waits a long time on an address nobody listens at; say so in seconds instead."""
+    match = re.match(r"^(?:ray://)?\[?([\w.:-]+?)\]?:(\d+)$", address)
+    if match is None:  # 'auto' and other forms: leave them to Ray
+        return
+    try:
+        socket.create_connection((match[1], int(match[2])), timeout=timeout).close()
+    except OSError as exc:
+        raise EquimeError(f"ray: cannot reach {address} ({exc.strerror or exc})") from None
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     """Connect to a cluster (or start a local one); True when this call started Ray.
 
@@ -84,7 +97,9 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     if ray.is_initialized():
         return False
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-    if address is None:
+    if address is not None:
+        check_address(address)
+    else:
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         options["num_cpus"] = num_cpus

@@ -23,7 +23,7 @@ from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import read_rows, write_metadata
 from equime.errors import EquimeError
 from equime.faces.sources import SourceImage, resolve_sources
-from equime.run.executors import Executor, create_executor
+from equime.run.executors import Executor, check_address, create_executor
 from equime.run.plan import PlanRow, build_plan
 from equime.run.tasks import FaceTask, RenderTask, prepare_faces, render_sample
 from equime.synth.base import generator_factory
@@ -139,6 +139,8 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
         sources = sources[: cfg.limit]
     if not sources:
         raise EquimeError(f"{cfg.path or cfg.source}: no face photos found (jpg, png, webp)")
+    if cfg.address:
+        check_address(cfg.address)  # before any face work: a wrong address fails in seconds
     claim_folder(layout, cfg)
     report = GenerateReport(layout.root)
     executor = create_executor("local", workers=cfg.workers)

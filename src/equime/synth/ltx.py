@@ -18,6 +18,7 @@ generator registered) without loading torch or diffusers.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,7 @@ class LtxGenerator:
     def _load(self, offload: bool, vae_tiling: bool) -> Any:
         import diffusers
         import torch
+        import transformers
         from packaging.version import Version
 
         check_model(self.model)
@@ -178,6 +180,11 @@ class LtxGenerator:
         dtype = torch.bfloat16 if cuda else torch.float32
         dtype_key = "dtype" if Version(diffusers.__version__) >= Version("0.36") else "torch_dtype"
         cls = getattr(diffusers, PIPELINES[self.pipeline_kind])
+        # EquiME shows its own progress and errors; the libraries' bars and notes are noise here
+        diffusers.utils.logging.disable_progress_bar()
+        diffusers.utils.logging.set_verbosity(logging.CRITICAL)
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity(logging.CRITICAL)
         try:
             pipe = cls.from_pretrained(self.model, **{dtype_key: dtype})
         except (OSError, ValueError, TypeError, KeyError) as exc:
