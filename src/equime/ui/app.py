@@ -220,10 +220,10 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
                                   elem_id="preview-intensity")
             seconds = gr.Slider(1.0, 8.0, value=2.0, step=0.5, label="Clip length (seconds)",
                                 elem_id="preview-seconds")
-            fps = gr.Dropdown([12, 24, 25, 30], value=24, label="Frames per second",
-                              elem_id="preview-fps")
-            size = gr.Dropdown([128, 256, 512], value=256, label="Video size (pixels)",
-                               elem_id="preview-size")
+            fps = gr.Radio([12, 24, 25, 30], value=24, label="Frames per second",
+                          elem_id="preview-fps")
+            size = gr.Radio([128, 256, 512], value=256, label="Video size (pixels)",
+                            elem_id="preview-size")
             seed = gr.Number(0, precision=0, label="Seed", elem_id="preview-seed")
             generate = gr.Button("Generate preview", variant="primary",
                                  elem_id="preview-generate")
@@ -239,18 +239,20 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
         ]
     with gr.Row():
         video = gr.Video(label="Preview clip", autoplay=True, loop=True, interactive=False,
-                         elem_id="preview-video")
+                         height=360, elem_id="preview-video")
         curves = gr.Image(label="AU curves", interactive=False, elem_id="preview-curves")
     summary = gr.Markdown("", elem_id="preview-summary")
     sheet = gr.Image(label="Contact sheet (onset to offset; last column: what moved)",
                      interactive=False, elem_id="preview-sheet")
 
-    @_guard(4, 3)
     def on_upload(path: str | None):
         if not path:
-            return None, None, gr.skip(), ""
-        face = page.face_from_upload(path)
-        return str(face), str(face), MY_PHOTO, ""
+            return None, None, gr.skip(), "", gr.skip()
+        try:
+            face = page.face_from_upload(path)
+        except Exception as exc:  # noqa: BLE001 (one line; the bad file is removed again)
+            return None, None, gr.skip(), friendly(exc), None
+        return str(face), str(face), MY_PHOTO, "", gr.skip()
 
     @_guard(4, 3)
     def on_demo(name: str | None):
@@ -259,7 +261,7 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
         face = page.face_from_demo(name)
         return str(face), str(face), None, ""
 
-    upload.upload(on_upload, upload, [face_state, face_view, demo, status])
+    upload.upload(on_upload, upload, [face_state, face_view, demo, status, upload])
     upload.clear(lambda: (None, None, ""), None, [face_state, face_view, status])
     demo.change(on_demo, demo, [face_state, face_view, upload, status])
 
@@ -300,8 +302,8 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         frames = gr.Number(161, precision=0, minimum=16, label="Frames per clip",
                            elem_id="ds-frames")
         fps = gr.Number(24, minimum=1, label="Frames per second", elem_id="ds-fps")
-        size = gr.Dropdown([128, 256, 512], value=256, label="Video size (pixels)",
-                           elem_id="ds-size")
+        size = gr.Radio([128, 256, 512], value=256, label="Video size (pixels)",
+                        elem_id="ds-size")
         workers = gr.Number(0, precision=0, minimum=0, label="Workers (0 = all cores)",
                             elem_id="ds-workers")
     components = [emotions, per_face, limit, seed, frames, fps, size, workers]
@@ -374,7 +376,7 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
         sample = gr.Dropdown([], label="Watch a video", elem_id="ds-sample")
         csv = gr.DownloadButton("Download metadata (CSV)", value=None, elem_id="ds-csv")
     sample_video = gr.Video(label="Video", interactive=False, autoplay=True, loop=True,
-                            elem_id="ds-sample-video")
+                            height=300, elem_id="ds-sample-video")
     last_state = gr.State("")
 
     def on_source(choice: str):

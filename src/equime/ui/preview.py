@@ -110,18 +110,20 @@ def plot_curves(aus: dict[str, float], timeline, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
     for code, value in aus.items():
         ax.plot(curve * value, label=f"AU{code}")
+    top = max(aus.values(), default=1.0) * 1.3
+    ax.set_ylim(0, top)
     for name, frame, style in (
         ("onset", timeline.onset, ":"),
         ("apex", timeline.apex, "--"),
         ("offset", timeline.offset, ":"),
     ):
         ax.axvline(frame, color="grey", linestyle=style, linewidth=1)
-        ax.text(frame, ax.get_ylim()[1] * 0.95 if aus else 0.95, f" {name}", fontsize=8)
+        ax.text(frame, top * 0.93, f" {name}", fontsize=8)
     ax.set_xlabel("frame")
     ax.set_ylabel("AU intensity (0-1)")
     ax.set_xlim(0, timeline.n_frames - 1)
     if aus:
-        ax.legend(fontsize=7, ncol=4, loc="upper left")
+        ax.legend(fontsize=7, ncol=6, loc="upper left")
     else:
         ax.set_title("no AU active: a neutral clip")
     fig.tight_layout()

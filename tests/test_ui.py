@@ -1,0 +1,160 @@
+"""The page's plain parts: upload safety, filters, reports, and background jobs (real processes)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from equime.errors import EquimeError
+from equime.facs.emotions import PROTOTYPES
+from equime.ui import browse, reports
+from equime.ui.jobs import CANCELLED, DONE, FAILED, RUNNING, JobRegistry
+from equime.ui.preview import prototype_values, slider_codes
+from equime.ui.safety import check_image, extract_photos, inside, safe_name, store_upload
+
+
+def png_bytes(size: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((size, size, 3), 128, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_safe_names_keep_nothing_that_could_move_a_path() -> None:
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("C:\\Users\\x\\photo 1.JPG") == "photo_1.JPG"
+    assert safe_name("..") == "file" and safe_name(".hidden.png") == "hidden.png"
+    assert safe_name("Zoë Ångström.png") == "Zoe_Angstrom.png"
+
+
+def test_paths_outside_the_roots_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("x")
+    (root / "link").symlink_to(tmp_path / "secret.txt")
+    assert inside(root / "sub", [root]) == (root / "sub").resolve()
+    for bad in (root / ".." / "secret.txt", root / "link", Path("/etc/passwd")):
+        with pytest.raises(EquimeError, match="outside the folders"):
+            inside(bad, [root])
+
+
+def test_a_text_file_named_jpg_is_refused_in_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "face.jpg"
+    fake.write_text("not a photo")
+    with pytest.raises(EquimeError) as err:
+        store_upload(fake, tmp_path / "store")
+    assert str(err.value) == "face.jpg: this file is not a photo (it could not be read as an image)"
+    assert not (tmp_path / "store" / "face.jpg").exists()
+    script = tmp_path / "run.sh"
+    script.write_bytes(png_bytes())
+    with pytest.raises(EquimeError, match="only photos"):
+        check_image(script)
+    good = tmp_path / "ok.png"
+    good.write_bytes(png_bytes())
+    assert store_upload(good, tmp_path / "store", "../../évil name.png").name == "evil_name.png"
+
+
+def test_zip_keeps_only_photos_and_never_writes_outside(tmp_path: Path) -> None:
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../../escape.png", png_bytes())
+        zf.writestr("/abs/olute.png", png_bytes())
+        zf.writestr("a/face.png", png_bytes())
+        zf.writestr("b/face.png", png_bytes())  # same name in another folder: both kept
+        zf.writestr("fake.jpg", b"text, not an image")
+        zf.writestr("notes.txt", b"hello")
+    dest = tmp_path / "out" / "photos"
+    kept, skipped = extract_photos(archive, dest)
+    assert sorted(p.name for p in kept) == ["escape.png", "face.png", "face_2.png", "olute.png"]
+    assert all(p.parent == dest for p in kept)
+    assert not (tmp_path / "escape.png").exists() and not Path("/abs/olute.png").exists()
+    assert len(skipped) == 2 and any("fake.jpg" in s and "not a photo" in s for s in skipped)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(p.name for p in kept)
+    (tmp_path / "bad.zip").write_text("not a zip")
+    with pytest.raises(EquimeError, match="not a zip file"):
+        extract_photos(tmp_path / "bad.zip", tmp_path / "x")
+
+
+def test_sliders_start_at_each_prototype() -> None:
+    codes = slider_codes()
+    for emotion, proto in PROTOTYPES.items():
+        values = prototype_values(emotion)
+        assert {c for c, v in values.items() if v > 0} == set(proto.required)
+        assert set(proto.required) | set(proto.optional) <= set(codes)
+    drawn = prototype_values("fear", seed=3)
+    assert all(drawn[c] > 0 for c in PROTOTYPES["fear"].required)
+
+
+def test_filters_offer_only_columns_with_data() -> None:
+    bare = pd.DataFrame({"id": ["a", "b"], "target_emotion": ["fear", "anger"], "race": ["", ""]})
+    choices = browse.filter_choices(bare)
+    assert choices == {"emotion": ["anger", "fear"], "gender": [], "race": [], "verified": []}
+    assert list(browse.apply_filters(bare, {"emotion": "fear", "verified": "verified"})["id"]) == [
+        "a"
+    ]
+    full = bare.assign(gender=["Woman", "unknown"], verified=[True, False])
+    choices = browse.filter_choices(full)
+    assert choices["gender"] == ["Woman"] and choices["verified"] == ["verified", "not verified"]
+    assert list(browse.apply_filters(full, {"verified": "not verified"})["id"]) == ["b"]
+    as_text = full.assign(verified=["True", "False"])  # as read back from CSV
+    assert list(browse.apply_filters(as_text, {"verified": "verified"})["id"]) == ["a"]
+
+
+def test_reports_collect_every_png_and_markdown(tmp_path: Path) -> None:
+    folder = tmp_path / "reports" / "stats"
+    (folder / "plots").mkdir(parents=True)
+    (folder / "plots" / "b.png").write_bytes(png_bytes())
+    (folder / "a.png").write_bytes(png_bytes())
+    (folder / "stats.md").write_text("# Stats\n| a | b |")
+    pngs, text = reports.collect(folder)
+    assert [p.name for p in pngs] == ["a.png", "b.png"] and "# Stats" in text
+    assert "generate" in reports.available_commands()
+    assert reports.collect(tmp_path / "missing") == ([], "")
+
+
+def wait_for(registry: JobRegistry, job_id: str, states: set[str], timeout: float = 120.0) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = registry.status(job_id).state
+        if state in states:
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {state}: {registry.log_tail(job_id)}")
+
+
+def test_unknown_command_fails_as_a_job_without_a_traceback(tmp_path: Path) -> None:
+    registry = JobRegistry(tmp_path / "jobs")
+    job_id = registry.start("nosuch", ["nosuch", "x"], str(tmp_path))
+    assert wait_for(registry, job_id, {DONE, FAILED}, 60) == FAILED
+    assert "Traceback" not in registry.log_tail(job_id, 50)
+
+
+def test_a_dataset_job_cancels_and_resumes_to_the_same_end(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    config = tmp_path / "cfg.json"
+    config.write_text('{"emotions": "all", "n_frames": 33, "size": 128, "workers": 1}')
+    argv = ["generate", "--config", str(config), "--out", str(out), "--no-progress"]
+    registry = JobRegistry(tmp_path / "jobs")
+    job_id = registry.start("generate", argv, str(out))
+    assert registry.status(job_id).state == RUNNING
+    deadline = time.time() + 90
+    while registry.status(job_id).done < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    registry.cancel(job_id)
+    status = registry.status(job_id)
+    assert status.state == CANCELLED and status.total == 14 and 1 <= status.done < 14
+    assert "Resume" in status.message
+    # a fresh registry (the page restarted) finds the job and resumes it
+    again = JobRegistry(tmp_path / "jobs")
+    assert again.jobs() == [job_id]
+    again.resume(job_id)
+    assert wait_for(again, job_id, {DONE, FAILED}) == DONE, again.log_tail(job_id)
+    assert again.status(job_id).message == "Finished: 14 of 14 videos"
+    assert "0 already done" not in again.log_tail(job_id, 1)
+    assert len(pd.read_csv(out / "metadata.csv")) == 14
