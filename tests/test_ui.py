@@ -158,3 +158,27 @@ def test_a_dataset_job_cancels_and_resumes_to_the_same_end(tmp_path: Path) -> No
     assert again.status(job_id).message == "Finished: 14 of 14 videos"
     assert "0 already done" not in again.log_tail(job_id, 1)
     assert len(pd.read_csv(out / "metadata.csv")) == 14
+
+
+def test_ui_listens_on_localhost_unless_told_and_then_warns(monkeypatch, capsys) -> None:
+    import equime.ui.app
+    from equime.cli import main
+
+    calls = []
+    monkeypatch.setattr(equime.ui.app, "launch", lambda roots, **kw: calls.append(kw))
+    assert main(["ui", "--folder", "unused-ui-folder-for-test"]) == 0
+    assert calls[-1]["host"] == "127.0.0.1" and "warning" not in capsys.readouterr().err
+    assert main(["ui", "--folder", "unused-ui-folder-for-test", "--host", "0.0.0.0"]) == 0
+    assert calls[-1]["host"] == "0.0.0.0"
+    assert "warning: listening on 0.0.0.0" in capsys.readouterr().err
+    assert main(["ui", "--photos", "/no/such/folder"]) == 2
+
+
+def test_report_commands_that_do_not_exist_are_named(tmp_path: Path) -> None:
+    from equime.ui.app import Page
+    from equime.ui.safety import Roots
+
+    page = Page(Roots(tmp_path / "work"))
+    with pytest.raises(EquimeError, match="no `equime nosuch` command yet"):
+        page.start_report("anything", "nosuch")
+    assert page.dataset_path("../../etc") == (tmp_path / "work" / "datasets" / "etc").resolve()

@@ -172,3 +172,20 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
         "() => (document.querySelector('#ds-progress-text') || {}).innerText"
         " === 'Finished: 2 of 2 videos'"
     )
+
+
+def test_reports_tab_runs_a_report_or_says_it_is_missing(page, shots: Path) -> None:
+    from equime.ui.reports import available_commands
+
+    page.get_by_role("tab", name="Reports").click()
+    page.locator("#rep-dataset input").click()
+    page.get_by_role("option", name="e2e-demo").click()
+    page.click("#rep-stats")
+    if "stats" in available_commands():
+        page.wait_for_selector("#rep-gallery img", timeout=90_000)
+        assert "Finished" in page.inner_text("#rep-status")
+    else:
+        error = page.wait_for_selector("#rep-status .equime-error")
+        assert "not part of this EquiME installation" in error.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+    snap(page, shots, "06-reports")

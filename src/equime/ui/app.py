@@ -34,7 +34,11 @@ log = logging.getLogger(__name__)
 
 UPLOAD_LIMIT = "50mb"
 MY_PHOTO = "my photo"
-SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP = "demo faces", "a folder on this computer", "a zip of photos"
+SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP = (
+    "demo faces",
+    "a folder on this computer",
+    "a zip of photos",
+)
 CSS = """
 #ds-progress progress, #rep-progress progress { width: 100%; height: 1.2em; }
 .equime-error { color: #b00020; font-weight: 600; }
@@ -55,7 +59,7 @@ def progress_html(fraction: float, message: str, element: str) -> str:
     value = round(100 * fraction)
     return (
         f'<div id="{element}-box"><progress id="{element}-bar" value="{value}" max="100">'
-        f"{value}%</progress><p id=\"{element}-text\">{message}</p></div>"
+        f'{value}%</progress><p id="{element}-text">{message}</p></div>'
     )
 
 
@@ -69,7 +73,7 @@ def demo_faces() -> dict[str, Path]:
 
 
 def balancing_fields() -> list[dataclasses.Field]:
-    """Balancing settings, if this installation's GenerateConfig has any (added by a later stage)."""
+    """Balancing settings, if this installation's GenerateConfig has any (a later stage adds)."""
     return [f for f in dataclasses.fields(GenerateConfig) if f.name.startswith("balanc")]
 
 
@@ -122,8 +126,14 @@ class Page:
             raise EquimeError("choose a dataset")
         return inside(self.roots.datasets / safe_name(name), [self.roots.datasets])
 
-    def start_dataset(self, source: str, folder: str | None, archive: str | None, name: str,
-                      settings: dict[str, Any]) -> str:
+    def start_dataset(
+        self,
+        source: str,
+        folder: str | None,
+        archive: str | None,
+        name: str,
+        settings: dict[str, Any],
+    ) -> str:
         out = self.dataset_path(name or "dataset")
         if source == SOURCE_DEMO:
             kind, path = "demo", None
@@ -167,7 +177,7 @@ def _guard(outputs: int, error_at: int) -> Callable:
         def handler(*args: Any) -> Any:
             try:
                 return fn(*args)
-            except Exception as exc:  # noqa: BLE001 (shown as one line, logged in full)
+            except Exception as exc:
                 result = [gr.skip()] * outputs
                 result[error_at] = friendly(exc)
                 return tuple(result) if outputs > 1 else result[0]
@@ -207,50 +217,78 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
                 elem_id="preview-upload",
             )
             demo = gr.Radio(
-                [MY_PHOTO, *demo_faces()], value=None, label="…or a demo face",
+                [MY_PHOTO, *demo_faces()],
+                value=None,
+                label="…or a demo face",
                 elem_id="preview-demo",
             )
-            face_view = gr.Image(label="Face", interactive=False, height=220,
-                                 elem_id="preview-face")
+            face_view = gr.Image(
+                label="Face", interactive=False, height=220, elem_id="preview-face"
+            )
             status = gr.HTML("", elem_id="preview-status")
         with gr.Column(scale=1):
-            emotion = gr.Dropdown(list(EMOTIONS) + ["neutral"], value="happiness",
-                                  label="Emotion", elem_id="preview-emotion")
-            intensity = gr.Slider(0.25, 2.5, value=1.0, step=0.05, label="Intensity (x all AUs)",
-                                  elem_id="preview-intensity")
-            seconds = gr.Slider(1.0, 8.0, value=2.0, step=0.5, label="Clip length (seconds)",
-                                elem_id="preview-seconds")
-            fps = gr.Radio([12, 24, 25, 30], value=24, label="Frames per second",
-                          elem_id="preview-fps")
-            size = gr.Radio([128, 256, 512], value=256, label="Video size (pixels)",
-                            elem_id="preview-size")
+            emotion = gr.Dropdown(
+                [*EMOTIONS, "neutral"],
+                value="happiness",
+                label="Emotion",
+                elem_id="preview-emotion",
+            )
+            intensity = gr.Slider(
+                0.25,
+                2.5,
+                value=1.0,
+                step=0.05,
+                label="Intensity (x all AUs)",
+                elem_id="preview-intensity",
+            )
+            seconds = gr.Slider(
+                1.0,
+                8.0,
+                value=2.0,
+                step=0.5,
+                label="Clip length (seconds)",
+                elem_id="preview-seconds",
+            )
+            fps = gr.Radio(
+                [12, 24, 25, 30], value=24, label="Frames per second", elem_id="preview-fps"
+            )
+            size = gr.Radio(
+                [128, 256, 512], value=256, label="Video size (pixels)", elem_id="preview-size"
+            )
             seed = gr.Number(0, precision=0, label="Seed", elem_id="preview-seed")
-            generate = gr.Button("Generate preview", variant="primary",
-                                 elem_id="preview-generate")
+            generate = gr.Button("Generate preview", variant="primary", elem_id="preview-generate")
     with gr.Accordion("Action Units (start at the emotion's prototype; 0 = off)", open=False):
         with gr.Row():
             reset = gr.Button("Reset to prototype", size="sm")
             draw = gr.Button("Random draw, as a dataset would", size="sm")
         start = prototype_values("happiness")
         sliders = [
-            gr.Slider(0.0, 1.0, value=start[c], step=0.01, label=slider_label(c),
-                      elem_id=f"au-{c}")
+            gr.Slider(0.0, 1.0, value=start[c], step=0.01, label=slider_label(c), elem_id=f"au-{c}")
             for c in codes
         ]
     with gr.Row():
-        video = gr.Video(label="Preview clip", autoplay=True, loop=True, interactive=False,
-                         height=360, elem_id="preview-video")
+        video = gr.Video(
+            label="Preview clip",
+            autoplay=True,
+            loop=True,
+            interactive=False,
+            height=360,
+            elem_id="preview-video",
+        )
         curves = gr.Image(label="AU curves", interactive=False, elem_id="preview-curves")
     summary = gr.Markdown("", elem_id="preview-summary")
-    sheet = gr.Image(label="Contact sheet (onset to offset; last column: what moved)",
-                     interactive=False, elem_id="preview-sheet")
+    sheet = gr.Image(
+        label="Contact sheet (onset to offset; last column: what moved)",
+        interactive=False,
+        elem_id="preview-sheet",
+    )
 
     def on_upload(path: str | None):
         if not path:
             return None, None, gr.skip(), "", gr.skip()
         try:
             face = page.face_from_upload(path)
-        except Exception as exc:  # noqa: BLE001 (one line; the bad file is removed again)
+        except Exception as exc:
             return None, None, gr.skip(), friendly(exc), None
         return str(face), str(face), MY_PHOTO, "", gr.skip()
 
@@ -276,8 +314,14 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
     @_guard(5, 4)
     def on_generate(face, emo, inten, secs, rate, px, sd, *au_values):
         result = page.preview(
-            face, emo, list(au_values), intensity=float(inten), seconds=float(secs),
-            fps=float(rate), size=int(px), seed=int(sd or 0),
+            face,
+            emo,
+            list(au_values),
+            intensity=float(inten),
+            seconds=float(secs),
+            fps=float(rate),
+            size=int(px),
+            seed=int(sd or 0),
         )
         return str(result.video), str(result.sheet), str(result.curves), result.summary, ""
 
@@ -290,22 +334,26 @@ def _preview_tab(page: Page, codes: list[str]) -> None:
 
 def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
     """Dataset settings as (components, GenerateConfig field names), balancing included."""
-    emotions = gr.CheckboxGroup(list(PROTOTYPES), value=list(PAPER_EMOTIONS), label="Emotions",
-                                elem_id="ds-emotions")
+    emotions = gr.CheckboxGroup(
+        list(PROTOTYPES), value=list(PAPER_EMOTIONS), label="Emotions", elem_id="ds-emotions"
+    )
     with gr.Row():
-        per_face = gr.Number(1, precision=0, minimum=1, label="Videos per face and emotion",
-                             elem_id="ds-per-face")
-        limit = gr.Number(None, precision=0, minimum=1, label="Use at most this many faces",
-                          elem_id="ds-limit")
+        per_face = gr.Number(
+            1, precision=0, minimum=1, label="Videos per face and emotion", elem_id="ds-per-face"
+        )
+        limit = gr.Number(
+            None, precision=0, minimum=1, label="Use at most this many faces", elem_id="ds-limit"
+        )
         seed = gr.Number(0, precision=0, label="Seed", elem_id="ds-seed")
     with gr.Row():
-        frames = gr.Number(161, precision=0, minimum=16, label="Frames per clip",
-                           elem_id="ds-frames")
+        frames = gr.Number(
+            161, precision=0, minimum=16, label="Frames per clip", elem_id="ds-frames"
+        )
         fps = gr.Number(24, minimum=1, label="Frames per second", elem_id="ds-fps")
-        size = gr.Radio([128, 256, 512], value=256, label="Video size (pixels)",
-                        elem_id="ds-size")
-        workers = gr.Number(0, precision=0, minimum=0, label="Workers (0 = all cores)",
-                            elem_id="ds-workers")
+        size = gr.Radio([128, 256, 512], value=256, label="Video size (pixels)", elem_id="ds-size")
+        workers = gr.Number(
+            0, precision=0, minimum=0, label="Workers (0 = all cores)", elem_id="ds-workers"
+        )
     components = [emotions, per_face, limit, seed, frames, fps, size, workers]
     names = ["emotions", "per_face", "limit", "seed", "n_frames", "fps", "size", "workers"]
     balance = balancing_fields()
@@ -313,15 +361,28 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         if not balance:
             gr.Markdown("Balancing is not available in this version of EquiME.")
         for f in balance:
-            default = f.default if f.default is not dataclasses.MISSING else None
-            if isinstance(default, bool):
-                comp = gr.Checkbox(default, label=f.name.replace("_", " "))
-            else:
-                comp = gr.Textbox("" if default is None else str(default),
-                                  label=f.name.replace("_", " "))
-            components.append(comp)
+            components.append(_setting_input(f))
             names.append(f.name)
     return components, names
+
+
+def _setting_input(f: dataclasses.Field) -> gr.components.Component:
+    """A control for a config field this page does not know by name (e.g. balancing)."""
+    default = f.default if f.default is not dataclasses.MISSING else None
+    label = f.name.replace("_", " ").capitalize()
+    elem_id = f"ds-{f.name.replace('_', '-')}"
+    if isinstance(default, bool):
+        return gr.Checkbox(default, label=label, elem_id=elem_id)
+    if isinstance(default, int | float):
+        return gr.Number(default, label=label, elem_id=elem_id)
+    if isinstance(default, tuple | list) or default is None:
+        return gr.Textbox(
+            "",
+            label=label,
+            placeholder="comma list, e.g. gender,race (empty: off)",
+            elem_id=elem_id,
+        )
+    return gr.Textbox(str(default), label=label, elem_id=elem_id)
 
 
 def _clean_settings(names: list[str], values: list[Any]) -> dict[str, Any]:
@@ -343,12 +404,21 @@ def _clean_settings(names: list[str], values: list[Any]) -> dict[str, Any]:
 
 def _dataset_tab(page: Page, app: gr.Blocks) -> None:
     gr.Markdown("### 1. Photos")
-    source = gr.Radio([SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP], value=SOURCE_DEMO,
-                      label="Make videos from", elem_id="ds-source")
-    folder = gr.Dropdown([], label="Folder of photos (under the folders this page may use)",
-                         visible=False, elem_id="ds-folder")
-    archive = gr.File(label="Zip of photos", file_types=[".zip"], type="filepath",
-                      visible=False, elem_id="ds-zip")
+    source = gr.Radio(
+        [SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP],
+        value=SOURCE_DEMO,
+        label="Make videos from",
+        elem_id="ds-source",
+    )
+    folder = gr.Dropdown(
+        [],
+        label="Folder of photos (under the folders this page may use)",
+        visible=False,
+        elem_id="ds-folder",
+    )
+    archive = gr.File(
+        label="Zip of photos", file_types=[".zip"], type="filepath", visible=False, elem_id="ds-zip"
+    )
     gr.Markdown("### 2. Settings")
     name = gr.Textbox("my-dataset", label="Dataset name", elem_id="ds-name")
     settings, names = _settings_inputs()
@@ -360,14 +430,14 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
     job = gr.Dropdown([], label="Job", elem_id="ds-job")
     progress = gr.HTML(progress_html(0, "No job yet.", "ds-progress"), elem_id="ds-progress")
     error = gr.HTML("", elem_id="ds-error")
-    log_box = gr.Textbox("", label="Log (last lines)", lines=3, interactive=False,
-                         elem_id="ds-log")
+    log_box = gr.Textbox("", label="Log (last lines)", lines=3, interactive=False, elem_id="ds-log")
     gr.Markdown("### 4. Results")
     dataset = gr.Dropdown([], label="Dataset", elem_id="ds-dataset")
     with gr.Row():
         filters = {
-            key: gr.Dropdown([browse.ALL], value=browse.ALL, label=key.capitalize(),
-                             elem_id=f"ds-filter-{key}")
+            key: gr.Dropdown(
+                [browse.ALL], value=browse.ALL, label=key.capitalize(), elem_id=f"ds-filter-{key}"
+            )
             for key in browse.FILTERS
         }
     count = gr.Markdown("", elem_id="ds-count")
@@ -375,8 +445,14 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
     with gr.Row():
         sample = gr.Dropdown([], label="Watch a video", elem_id="ds-sample")
         csv = gr.DownloadButton("Download metadata (CSV)", value=None, elem_id="ds-csv")
-    sample_video = gr.Video(label="Video", interactive=False, autoplay=True, loop=True,
-                            height=300, elem_id="ds-sample-video")
+    sample_video = gr.Video(
+        label="Video",
+        interactive=False,
+        autoplay=True,
+        loop=True,
+        height=300,
+        elem_id="ds-sample-video",
+    )
     last_state = gr.State("")
 
     def on_source(choice: str):
@@ -430,8 +506,12 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
         return html, page.jobs.log_tail(job_id), marker, datasets_update
 
     timer = gr.Timer(1.0)
-    timer.tick(poll, [job, last_state, dataset], [progress, log_box, last_state, dataset],
-               show_progress="hidden")
+    timer.tick(
+        poll,
+        [job, last_state, dataset],
+        [progress, log_box, last_state, dataset],
+        show_progress="hidden",
+    )
 
     def load_results(ds: str | None, *chosen: str):
         empty = (gr.skip(),) * len(filters)
@@ -445,8 +525,14 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
             options = choices[key]
             value = value if value in options else browse.ALL
             selected[key] = value
-            updates.append(gr.update(choices=[browse.ALL, *options], value=value,
-                                     visible=bool(options), interactive=bool(options)))
+            updates.append(
+                gr.update(
+                    choices=[browse.ALL, *options],
+                    value=value,
+                    visible=bool(options),
+                    interactive=bool(options),
+                )
+            )
         rows = browse.apply_filters(meta, selected)
         out = page.roots.datasets / ds / ".equime" / "tmp-ui"
         out.mkdir(parents=True, exist_ok=True)
@@ -454,8 +540,13 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
         rows.to_csv(csv_path, index=False)
         ids = list(rows["id"]) if "id" in rows else []
         note = f"{len(rows)} of {len(meta)} videos shown."
-        return (*updates, browse.shown_columns(rows), note,
-                gr.update(choices=ids, value=None), str(csv_path))
+        return (
+            *updates,
+            browse.shown_columns(rows),
+            note,
+            gr.update(choices=ids, value=None),
+            str(csv_path),
+        )
 
     result_outputs = [*filters.values(), table, count, sample, csv]
     dataset.change(load_results, [dataset, *filters.values()], result_outputs)
@@ -525,14 +616,16 @@ def _reports_tab(page: Page, app: gr.Blocks) -> None:
         return None, line, pngs, md
 
     timer = gr.Timer(1.0)
-    timer.tick(poll, [job_state, dataset], [job_state, status, gallery, text],
-               show_progress="hidden")
+    timer.tick(
+        poll, [job_state, dataset], [job_state, status, gallery, text], show_progress="hidden"
+    )
     dataset.change(show, dataset, [gallery, text])
     app.load(lambda: gr.update(choices=browse.list_datasets(page.roots.datasets)), None, dataset)
 
 
-def launch(roots: Roots, host: str = "127.0.0.1", port: int | None = None,
-           block: bool = True) -> gr.Blocks:
+def launch(
+    roots: Roots, host: str = "127.0.0.1", port: int | None = None, block: bool = True
+) -> gr.Blocks:
     """Start the page; with block=False, return at once (tests, embedding)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app = build_app(roots)

@@ -17,8 +17,8 @@ def available_commands() -> set[str]:
     from equime.cli import build_parser
 
     parser = build_parser()
-    for action in parser._actions:  # noqa: SLF001 (argparse keeps sub-parsers only here)
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return set(action.choices)
     return set()
 

@@ -27,7 +27,7 @@ def main(folder: str) -> int:
         code = exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
         code = 130
-    except Exception as exc:  # noqa: BLE001 (recorded for the page; the traceback is in the log)
+    except Exception as exc:
         import traceback
 
         traceback.print_exc()

@@ -95,7 +95,9 @@ def check_image(path: str | Path, shown_name: str | None = None) -> Path:
     except EquimeError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise EquimeError(f"{name}: this file is not a photo (it could not be read as an image)")
+        raise EquimeError(
+            f"{name}: this file is not a photo (it could not be read as an image)"
+        ) from None
     return p
 
 
