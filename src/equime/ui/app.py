@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from equime.config import GenerateConfig
 from equime.errors import EquimeError
@@ -436,12 +437,21 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
     with gr.Row():
         filters = {
             key: gr.Dropdown(
-                [browse.ALL], value=browse.ALL, label=key.capitalize(), elem_id=f"ds-filter-{key}"
+                [browse.ALL],
+                value=browse.ALL,
+                label=key.capitalize(),
+                visible=False,
+                elem_id=f"ds-filter-{key}",
             )
             for key in browse.FILTERS
         }
     count = gr.Markdown("", elem_id="ds-count")
-    table = gr.Dataframe(interactive=False, elem_id="ds-table", max_height=320)
+    table = gr.Dataframe(
+        pd.DataFrame(columns=browse.SHOWN[:3]),
+        interactive=False,
+        elem_id="ds-table",
+        max_height=320,
+    )
     with gr.Row():
         sample = gr.Dropdown([], label="Watch a video", elem_id="ds-sample")
         csv = gr.DownloadButton("Download metadata (CSV)", value=None, elem_id="ds-csv")
