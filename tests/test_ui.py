@@ -182,3 +182,32 @@ def test_report_commands_that_do_not_exist_are_named(tmp_path: Path) -> None:
     with pytest.raises(EquimeError, match="no `equime nosuch` command yet"):
         page.start_report("anything", "nosuch")
     assert page.dataset_path("../../etc") == (tmp_path / "work" / "datasets" / "etc").resolve()
+
+
+def test_a_zip_or_a_folder_becomes_a_job_only_inside_the_roots(tmp_path: Path) -> None:
+    from equime.faces.sources import demo_sources
+    from equime.ui.app import SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP, Page
+    from equime.ui.safety import Roots
+
+    page = Page(Roots(tmp_path / "work"))
+    settings = {"emotions": ["happiness"], "n_frames": 33, "size": 128, "workers": 1}
+    with pytest.raises(EquimeError, match="outside the folders"):
+        page.start_dataset(SOURCE_FOLDER, str(tmp_path), None, "x", settings)
+    with pytest.raises(EquimeError, match="at least 16"):
+        page.start_dataset(SOURCE_DEMO, None, None, "x", {"n_frames": 3})
+    archive = tmp_path / "my photos.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(demo_sources()[1].path, "../portraits/grace.jpg")
+        zf.writestr("readme.txt", "hello")
+    job_id = page.start_dataset(SOURCE_ZIP, None, str(archive), "from zip", settings)
+    assert wait_for(page.jobs, job_id, {DONE, FAILED}) == DONE, page.jobs.log_tail(job_id)
+    meta = pd.read_csv(tmp_path / "work" / "datasets" / "from_zip" / "metadata.csv")
+    assert list(meta["target_emotion"]) == ["happiness"]
+    assert Path(meta["source_path"][0]).parent.parent == (tmp_path / "work" / "uploads").resolve()
+    # same name, other settings: refused by generate, unless the page is told to replace it
+    other = {**settings, "emotions": ["fear"]}
+    job_id = page.start_dataset(SOURCE_ZIP, None, str(archive), "from zip", other)
+    assert wait_for(page.jobs, job_id, {DONE, FAILED}) == FAILED
+    assert "different config" in page.jobs.status(job_id).message
+    job_id = page.start_dataset(SOURCE_ZIP, None, str(archive), "from zip", other, replace=True)
+    assert wait_for(page.jobs, job_id, {DONE, FAILED}) == DONE

@@ -46,21 +46,21 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The page on a free localhost port, in this process's background threads."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The page on a free localhost port, in this process's background threads; its folder."""
     from equime.ui.app import launch
     from equime.ui.safety import Roots
 
     work = tmp_path_factory.mktemp("ui-work")
     port = free_port()
     app = launch(Roots(work), port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
+    yield f"http://127.0.0.1:{port}/", work
     app.equime_page.jobs.shutdown()
     app.close()
 
 
 @pytest.fixture(scope="module")
-def page(server: str) -> Iterator:
+def page(server: tuple[str, Path]) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -68,7 +68,7 @@ def page(server: str) -> Iterator:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         tab = context.new_page()
         tab.set_default_timeout(30_000)
-        tab.goto(server)
+        tab.goto(server[0])
         tab.wait_for_selector("#preview-generate")
         yield tab
         context.close()
@@ -144,7 +144,7 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
     page.click("#ds-run")
     page.wait_for_function(
         "() => (document.querySelector('#ds-progress-text') || {}).innerText"
-        " && document.querySelector('#ds-progress-text').innerText.startsWith('Running')",
+        " && /^(Running|Finished)/.test(document.querySelector('#ds-progress-text').innerText)",
         timeout=30_000,
     )
     snap(page, shots, "04-dataset-running")
@@ -166,6 +166,22 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
     assert set(table["target_emotion"]) == {"happiness", "disgust"}
     assert table["file_name"].str.endswith(".mp4").all()
 
+    page.locator("#ds-filter-emotion input").click()
+    page.get_by_role("option", name="happiness").click()
+    page.wait_for_function(
+        "() => document.querySelector('#ds-count').innerText.includes('1 of 2 videos shown')"
+    )
+    page.locator("#ds-sample input").click()
+    page.get_by_role("option").first.click()
+    video = page.wait_for_selector("#ds-sample-video video")
+    duration = video.evaluate(
+        """async v => { if (v.readyState < 1)
+            await new Promise(r => v.addEventListener('loadedmetadata', r));
+            return v.duration; }"""
+    )
+    assert duration == pytest.approx(33 / 24, abs=0.1)
+    snap(page, shots, "06-dataset-filtered")
+
     page.reload()  # the job lives on disk: a new page finds it, finished
     page.get_by_role("tab", name="Dataset").click()
     page.wait_for_function(
@@ -174,12 +190,18 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
     )
 
 
-def test_reports_tab_runs_a_report_or_says_it_is_missing(page, shots: Path) -> None:
+def test_reports_tab_runs_a_report_or_says_it_is_missing(page, server, shots: Path) -> None:
+    """Its own tiny dataset, so the test holds whichever xdist worker runs it."""
+    from equime.cli import main
     from equime.ui.reports import available_commands
 
+    dataset = server[1] / "datasets" / "reports-demo"
+    tiny = ["--emotions", "happiness", "--limit", "1", "--frames", "33", "--size", "128"]
+    assert main(["generate", "--demo", "--out", str(dataset), *tiny, "--no-progress"]) == 0
+    page.reload()
     page.get_by_role("tab", name="Reports").click()
     page.locator("#rep-dataset input").click()
-    page.get_by_role("option", name="e2e-demo").click()
+    page.get_by_role("option", name="reports-demo").click()
     page.click("#rep-stats")
     if "stats" in available_commands():
         page.wait_for_selector("#rep-gallery img", timeout=90_000)
@@ -188,4 +210,4 @@ def test_reports_tab_runs_a_report_or_says_it_is_missing(page, shots: Path) -> N
         error = page.wait_for_selector("#rep-status .equime-error")
         assert "not part of this EquiME installation" in error.inner_text()
     assert "Traceback" not in page.inner_text("body")
-    snap(page, shots, "06-reports")
+    snap(page, shots, "07-reports")

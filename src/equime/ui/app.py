@@ -7,9 +7,11 @@ work goes to the job registry and the page polls it once a second, so nothing bl
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,8 +136,13 @@ class Page:
         archive: str | None,
         name: str,
         settings: dict[str, Any],
+        replace: bool = False,
     ) -> str:
+        """Check everything, then start `equime generate` as a background job."""
         out = self.dataset_path(name or "dataset")
+        busy = [j for j in self.dataset_jobs() if self.jobs.spec(j)["target"] == str(out)]
+        if any(self.jobs.status(j).state == RUNNING for j in busy):
+            raise EquimeError(f"{out.name}: a job is already making this dataset")
         if source == SOURCE_DEMO:
             kind, path = "demo", None
         elif source == SOURCE_FOLDER:
@@ -146,16 +153,20 @@ class Page:
         else:
             if not archive:
                 raise EquimeError("upload a zip of photos first")
-            dest = self.roots.uploads / safe_name(Path(archive).stem, "photos")
-            extract_photos(archive, inside(dest, [self.roots.uploads]))
-            kind, path = "folder", str(dest.resolve())
+            from equime.faces.images import file_sha256
+
+            stem = f"{safe_name(Path(archive).stem, 'photos')}-{file_sha256(archive)[:8]}"
+            dest = inside(self.roots.uploads / stem, [self.roots.uploads])
+            extract_photos(archive, dest)
+            kind, path = "folder", str(dest)
         config = {"source": kind, "path": path, **settings}
         GenerateConfig(**{**config, "out": str(out)})  # check the settings before starting
-        folder_job = self.roots.jobs / f"config-{safe_name(out.name)}.json"
-        import json
-
-        folder_job.write_text(json.dumps(config, indent=2), encoding="utf-8")
-        argv = ["generate", "--config", str(folder_job), "--out", str(out), "--no-progress"]
+        if replace and out.exists():
+            shutil.rmtree(inside(out, [self.roots.datasets]))
+        # one file per job: resuming an old job must not pick up a newer job's settings
+        config_file = self.roots.jobs / f"config-{safe_name(out.name)}-{uuid.uuid4().hex[:8]}.json"
+        config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        argv = ["generate", "--config", str(config_file), "--out", str(out), "--no-progress"]
         return self.jobs.start("generate", argv, str(out), title=out.name)
 
     def dataset_jobs(self) -> list[str]:
@@ -421,7 +432,11 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
         label="Zip of photos", file_types=[".zip"], type="filepath", visible=False, elem_id="ds-zip"
     )
     gr.Markdown("### 2. Settings")
-    name = gr.Textbox("my-dataset", label="Dataset name", elem_id="ds-name")
+    with gr.Row():
+        name = gr.Textbox("my-dataset", label="Dataset name", elem_id="ds-name", scale=3)
+        replace = gr.Checkbox(
+            False, label="Replace a dataset of this name", elem_id="ds-replace", scale=1
+        )
     settings, names = _settings_inputs()
     gr.Markdown("### 3. Run")
     with gr.Row():
@@ -479,11 +494,12 @@ def _dataset_tab(page: Page, app: gr.Blocks) -> None:
         return gr.update(choices=choices, value=selected or (jobs[0] if jobs else None))
 
     @_guard(2, 1)
-    def on_run(src, fold, arc, nm, *values):
-        job_id = page.start_dataset(src, fold, arc, nm, _clean_settings(names, list(values)))
+    def on_run(src, fold, arc, nm, rep, *values):
+        settings_now = _clean_settings(names, list(values))
+        job_id = page.start_dataset(src, fold, arc, nm, settings_now, replace=bool(rep))
         return job_choices(job_id), ""
 
-    run.click(on_run, [source, folder, archive, name, *settings], [job, error])
+    run.click(on_run, [source, folder, archive, name, replace, *settings], [job, error])
 
     @_guard(1, 0)
     def on_cancel(job_id):
