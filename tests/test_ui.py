@@ -111,9 +111,10 @@ def test_reports_collect_every_png_and_markdown(tmp_path: Path) -> None:
     (folder / "plots").mkdir(parents=True)
     (folder / "plots" / "b.png").write_bytes(png_bytes())
     (folder / "a.png").write_bytes(png_bytes())
-    (folder / "stats.md").write_text("# Stats\n| a | b |")
+    (folder / "stats.md").write_text("# Stats\n| a | b |\n![a](a.png)\n![w](https://x.org/w.png)")
     pngs, text = reports.collect(folder)
     assert [p.name for p in pngs] == ["a.png", "b.png"] and "# Stats" in text
+    assert "(a.png)" not in text and "https://x.org/w.png" in text
     assert "generate" in reports.available_commands()
     assert reports.collect(tmp_path / "missing") == ([], "")
 

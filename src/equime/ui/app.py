@@ -607,7 +607,9 @@ def _reports_tab(page: Page, app: gr.Blocks) -> None:
         }
     job_state = gr.State(None)
     status = gr.HTML("", elem_id="rep-status")
-    gallery = gr.Gallery(label="Plots", columns=2, elem_id="rep-gallery")
+    gallery = gr.Gallery(
+        label="Plots", columns=2, object_fit="contain", height=520, elem_id="rep-gallery"
+    )
     text = gr.Markdown("", elem_id="rep-md")
 
     def show(ds: str | None):

@@ -5,9 +5,12 @@ The commands come from other stages; a version of EquiME without one says so on 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 REPORTS = ("stats", "quality")
+# a Markdown image with a relative target: the page shows these plots in its gallery instead
+_LOCAL_IMAGE = re.compile(r"!\[[^\]]*\]\((?![a-z]+:)[^)]*\)")
 
 
 def available_commands() -> set[str]:
@@ -36,5 +39,8 @@ def collect(folder: Path) -> tuple[list[Path], str]:
     if not folder.is_dir():
         return [], ""
     pngs = sorted(folder.rglob("*.png"))
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.md"))]
+    texts = [
+        _LOCAL_IMAGE.sub("", p.read_text(encoding="utf-8", errors="replace"))
+        for p in sorted(folder.rglob("*.md"))
+    ]
     return pngs, "\n\n---\n\n".join(texts)
