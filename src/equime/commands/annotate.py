@@ -1,4 +1,4 @@
-"""`equime annotate`: demographic labels (value, confidence, source) for a dataset or source photos."""
+"""`equime annotate`: demographic labels (value, confidence, source) for datasets or photos."""
 
 from __future__ import annotations
 

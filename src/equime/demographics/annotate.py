@@ -48,7 +48,7 @@ class AnnotateResult:
 
 
 def raw_prefix(annotator: str) -> str:
-    """'age-gender' -> 'by_age_gender': the suffix of the columns keeping this annotator's output."""
+    """'age-gender' -> 'by_age_gender': suffix of the columns keeping this annotator's output."""
     return "by_" + re.sub(r"[^0-9a-z]+", "_", annotator.lower()).strip("_")
 
 
@@ -147,7 +147,7 @@ def _label_cols() -> list[str]:
 
 
 def annotate_dataset(root: Path, annotator: Annotator, progress: bool = True) -> AnnotateResult:
-    """Label every source face of a dataset; write columns (stage `annotate-<name>`) and a report."""
+    """Label every source face of a dataset; write columns (stage annotate-<name>) and a report."""
     from equime.dataset.metadata import read_metadata, update_columns
 
     items, current = dataset_items(root)

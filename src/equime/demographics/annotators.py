@@ -221,7 +221,9 @@ class TableAnnotator:
                     if found[attr]:
                         row[attr] = found[attr]
                         row[f"{attr}_confidence"] = 1.0
-                        note = f" ({found['age_note']})" if attr == "age" and found["age_note"] else ""
+                        note = (
+                            f" ({found['age_note']})" if attr == "age" and found["age_note"] else ""
+                        )
                         row[f"{attr}_source"] = f"{self.source}{note}"
                 row["celeba_young"] = found["young"]
                 row["celeba_smiling"] = found["smiling"]
@@ -237,7 +239,7 @@ class TableAnnotator:
 
 @dataclass
 class Vote:
-    """DeepFace outputs of one face's sampled frames, reduced by majority vote (the paper's rule)."""
+    """DeepFace outputs of one face's sampled frames, reduced by majority vote (paper's rule)."""
 
     genders: list[tuple[str, float]] = field(default_factory=list)
     races: list[tuple[str, float]] = field(default_factory=list)
@@ -254,7 +256,7 @@ class Vote:
             self.ages.append(float(result["age"]))
 
     def labels(self, key: str, source: str) -> dict[str, Any]:
-        """Majority label per attribute; confidence = vote share x mean model score of the winners."""
+        """Majority label per attribute; confidence = vote share x mean score of the winners."""
         row = empty_labels(key)
         for attr, votes, norm in (
             ("gender", self.genders, normalise_gender),

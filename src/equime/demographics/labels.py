@@ -1,4 +1,4 @@
-"""Normalising outside label spellings onto the shared vocabulary, and telling labels from estimates.
+"""Normalising outside label spellings onto the shared vocabulary; telling labels from estimates.
 
 Tables spell the same thing many ways (CelebA `Male` = 1/-1, FairFace `Female`, `Latino_Hispanic`,
 age ranges); everything is mapped here once so reports and balancing see one vocabulary. A label's

@@ -137,7 +137,7 @@ def read_csv_table(path: Path) -> pd.DataFrame:
 
 
 def check_conflicts(path: Path, table: pd.DataFrame) -> pd.DataFrame:
-    """One label set per image: exact repeats collapse, different labels for one key are an error."""
+    """One label set per image: exact repeats collapse; different labels for a key: error."""
     problems = []
     for key, group in table.groupby("key", sort=True):
         if len(group) < 2:
@@ -152,7 +152,7 @@ def check_conflicts(path: Path, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def demo_table() -> pd.DataFrame:
-    """The demo photos' public-record labels (shipped in equime/data/demo_faces.json), by SHA-256."""
+    """The demo photos' public-record labels (equime/data/demo_faces.json), by SHA-256."""
     from equime.faces.sources import demo_sources
 
     rows = []
