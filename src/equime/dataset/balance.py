@@ -187,3 +187,107 @@ def balance(
     selected = selected.sort_values(key, kind="stable").reset_index(drop=True)
     cells = cells.rename(columns=dict(zip(cols, by, strict=True)))
     return BalanceResult(selected, cells, int((~known).sum()))
+
+
+# ---------------------------------------------------------------------------- choosing source faces
+
+FACE_ATTRIBUTES = ("gender", "race", "age_group")
+
+
+@dataclass
+class FaceSelection:
+    """Which source faces `generate --balance-by` uses, and how each group fared."""
+
+    chosen: list  # the chosen sources, in their original order
+    groups: pd.DataFrame  # by..., available, target, chosen, status
+    left_out_unknown: int
+
+    @property
+    def short(self) -> pd.DataFrame:
+        return self.groups[self.groups["status"] == "short"]
+
+    def notes(self, emotions: int, per_face: int) -> list[str]:
+        """One line per shortfall, in videos per emotion x group cell, for the run report."""
+        by = [c for c in self.groups.columns if c in FACE_ATTRIBUTES]
+        target = int(self.groups["target"].max()) * per_face
+        lines = [
+            f"balance by {', '.join(by)}: {len(self.chosen)} faces, {target} videos per "
+            f"emotion x group cell ({emotions} emotions x {len(self.groups)} groups)"
+        ]
+        for _, row in self.short.iterrows():
+            lines.append(
+                f"  short: {cell_name(row, by)}: {int(row['chosen']) * per_face} of {target} "
+                "videos per emotion"
+            )
+        if self.left_out_unknown:
+            lines.append(f"  {self.left_out_unknown} face(s) with unknown {', '.join(by)} not used")
+        return lines
+
+
+def parse_face_attributes(by: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    names = [b.strip() for b in by.split(",")] if isinstance(by, str) else list(by)
+    names = [ALIASES.get(n, n) if n == "age" else n for n in names if n]
+    bad = [n for n in names if n not in FACE_ATTRIBUTES]
+    if bad:
+        raise EquimeError(
+            f"--balance-by {', '.join(bad)}: choose from gender, race, age (emotion is balanced "
+            "already: every face gets every emotion)"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def choose_faces(sources: list, by: tuple[str, ...], limit: int | None, seed: int) -> FaceSelection:
+    """Equal numbers of faces per group (the product of each attribute's vocabulary), so every
+    emotion x group cell gets equal counts. Target: --limit split evenly over the groups, or without
+    a limit the size of the smallest group that has any face. Groups below it are named short."""
+    from equime.demographics.vocabulary import AGE_GROUPS, GENDERS, RACES, age_group
+
+    vocab = {"gender": GENDERS, "race": RACES, "age_group": AGE_GROUPS}
+
+    def value(source: object, attr: str) -> str:
+        attrs = getattr(source, "attributes", {})
+        raw = age_group(attrs.get("age")) if attr == "age_group" else attrs.get(attr, "")
+        return "" if is_missing(raw) else str(raw)
+
+    groups: dict[tuple[str, ...], list[int]] = {
+        key: [] for key in itertools.product(*(vocab[a] for a in by))
+    }
+    unknown = 0
+    for index, source in enumerate(sources):
+        key = tuple(value(source, a) for a in by)
+        if key in groups:
+            groups[key].append(index)
+        else:
+            unknown += 1
+    sizes = [len(v) for v in groups.values()]
+    if not any(sizes):
+        raise EquimeError(
+            f"--balance-by {','.join(by)}: no face has known {', '.join(by)}; label the photos "
+            "first (equime annotate PHOTOS --with table --table FILE) and generate from that CSV"
+        )
+    if limit is not None:
+        target = limit // len(groups)
+        if target < 1:
+            raise EquimeError(
+                f"--limit {limit} gives less than one face to each of {len(groups)} groups"
+            )
+    else:
+        target = min(s for s in sizes if s)
+    picked: list[int] = []
+    rows = []
+    for key, members in groups.items():
+        rng = np.random.default_rng(derive_seed(seed, "balance-faces", *key))
+        take = min(target, len(members))
+        picked += [members[i] for i in np.sort(rng.choice(len(members), take, replace=False))]
+        status = "filled" if take >= target else "short"
+        rows.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "available": len(members),
+                "target": target,
+                "chosen": take,
+                "status": status,
+            }
+        )
+    chosen = [sources[i] for i in sorted(picked)]
+    return FaceSelection(chosen, pd.DataFrame(rows), unknown)

@@ -88,7 +88,7 @@ def resolve(annotator: str, current: pd.DataFrame, found: pd.DataFrame) -> Annot
             old_source = str(have.get(f"{attr}_source", "") or "")
             old_known = bool(old) and not is_estimate(old_source)
             keep_old = estimate and old_known
-            if old_known:
+            if old and (old_known or not estimate):  # a known label on either side
                 compared.append(
                     {
                         "key": key,
