@@ -44,7 +44,7 @@ class LabelError(ValueError):
 
 
 def _key(text: object) -> str:
-    return re.sub(r"[\s_/-]+", " ", str(text).strip().lower())
+    return re.sub(r"[\s_/-]+", " ", str(text).lower()).strip()
 
 
 def is_missing(value: object) -> bool:
@@ -56,9 +56,8 @@ def normalise_gender(value: object) -> str:
     """'Female', 'f', '-1' -> 'Woman'; '' when missing; LabelError for anything else."""
     if is_missing(value):
         return ""
-    key = _key(value)
-    if key.endswith(".0"):  # numbers read from CSV as floats
-        key = key[:-2]
+    raw = str(value).strip()
+    key = raw.removesuffix(".0") if raw.lstrip("-").removesuffix(".0") == "1" else _key(raw)
     if key not in _GENDER:
         raise LabelError(f"gender {value!r} not one of {', '.join(GENDERS)} (or male/female)")
     return _GENDER[key]
