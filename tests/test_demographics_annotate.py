@@ -207,3 +207,15 @@ def test_deepface_majority_vote_over_frames() -> None:
 def test_unknown_annotator_is_named() -> None:
     with pytest.raises(EquimeError, match="known: age-gender, deepface, table"):
         create_annotator("magic")
+
+
+def test_age_gender_reads_the_videos_when_the_photo_is_gone(demo_dataset: Path) -> None:
+    """A published dataset without its source photos is annotated from its own frames."""
+    from equime.demographics.annotators import Item
+
+    meta = pd.read_parquet(demo_dataset / "metadata.parquet")
+    grace = meta[meta["face_id"].str.startswith("grace")]
+    videos = tuple(demo_dataset / name for name in grace["file_name"])
+    row = create_annotator("age-gender").annotate([Item("grace", None, videos)], progress=False)
+    assert row.iloc[0]["gender_source"].startswith("model:")
+    assert abs(float(row.iloc[0]["age"]) - 78) <= 10
