@@ -206,3 +206,13 @@ def test_generate_balance_by_reports_short_cells(tmp_path: Path, capsys) -> None
     assert "balance by gender: 2 faces" in printed
     assert "short: gender=Man: 0 of 2 videos per emotion" in printed
     assert main(["generate", "--demo", "--out", str(tmp_path / "x"), "--balance-by", "hair"]) == 2
+
+
+def test_balance_by_is_a_dataset_field_only_when_used() -> None:
+    from equime.config import GenerateConfig
+
+    plain = GenerateConfig()
+    assert "balance_by" not in plain.dataset_fields()  # older runs keep their fingerprint
+    balanced = GenerateConfig(balance_by="race,gender,age")
+    assert balanced.balance_by == ("race", "gender", "age_group")
+    assert balanced.fingerprint() != plain.fingerprint()

@@ -93,6 +93,8 @@ class GenerateConfig:
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
         data["emotions"] = list(self.emotions)
         data["balance_by"] = list(self.balance_by)
+        if not self.balance_by:  # absent when unused: runs made before it keep their fingerprint
+            del data["balance_by"]
         data["path"] = str(Path(self.path).resolve()) if self.path else None
         return json.loads(json.dumps(data))
 
