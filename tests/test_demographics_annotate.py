@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from equime.cli import main
+from equime.demographics.annotate import photo_items
 from equime.demographics.annotators import DEEPFACE_HINT, Vote, create_annotator
 from equime.errors import EquimeError
 from equime.faces.sources import csv_list, demo_sources
@@ -219,3 +220,16 @@ def test_age_gender_reads_the_videos_when_the_photo_is_gone(demo_dataset: Path) 
     row = create_annotator("age-gender").annotate([Item("grace", None, videos)], progress=False)
     assert row.iloc[0]["gender_source"].startswith("model:")
     assert abs(float(row.iloc[0]["age"]) - 78) <= 10
+
+
+def test_a_key_matching_two_photos_is_refused(photos: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "two"
+    for sub in ("a", "b"):
+        (folder / sub).mkdir(parents=True)
+    shutil.copy(photos / "000001.png", folder / "a" / "x.png")
+    shutil.copy(photos / "000002.jpg", folder / "b" / "x.png")
+    table = tmp_path / "t.csv"
+    table.write_text("file,gender\nx.png,Woman\n")
+    items, _ = photo_items(folder, tmp_path / "o.csv")
+    with pytest.raises(EquimeError, match=r"match several images \(line 2: x\.png\)"):
+        create_annotator("table", table=table).annotate(items)

@@ -179,14 +179,18 @@ class TableAnnotator:
 
     def match(self, items: list[Item]) -> dict[str, pd.Series]:
         """Item key -> its table row; unknown keys and two rows for one image are errors."""
-        by_alias: dict[str, str] = {}
+        owners: dict[str, set[str]] = {}
         for item in items:
             for alias in (item.key, *item.aliases):
-                by_alias.setdefault(alias, item.key)
+                owners.setdefault(alias, set()).add(item.key)
         matched: dict[str, pd.Series] = {}
-        unknown, clashes = [], []
+        unknown, clashes, ambiguous = [], [], []
         for _, row in self.table.iterrows():
-            key = by_alias.get(row["key"]) or by_alias.get(Path(row["key"]).name)
+            found = owners.get(row["key"]) or owners.get(Path(row["key"]).name) or set()
+            if len(found) > 1:  # e.g. two photos called 0.jpg in different folders
+                ambiguous.append(f"line {row['line']}: {row['key']}")
+                continue
+            key = next(iter(found), None)
             if key is None:
                 unknown.append(f"line {row['line']}: {row['key']}")
                 continue
@@ -197,6 +201,12 @@ class TableAnnotator:
                     clashes.append(f"{key}: lines {first['line']} and {row['line']}")
                 continue
             matched[key] = row
+        if ambiguous:
+            shown = "; ".join(ambiguous[:5])
+            raise EquimeError(
+                f"{self.path}: {len(ambiguous)} row(s) match several images ({shown}); "
+                "key them by path, face_id or sha256"
+            )
         if clashes:
             shown = "; ".join(clashes[:5])
             raise EquimeError(f"{self.path}: conflicting labels for one image ({shown})")
