@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -146,6 +147,27 @@ def test_stats_match_hand_computation() -> None:
     assert np.isnan(stats.attributes["age_group"].metrics["cramers_v_with_emotion"]) or (
         stats.attributes["age_group"].metrics["cramers_v_with_emotion"] == 0
     )
+
+
+def test_stats_report_of_the_hand_made_table(tmp_path: Path) -> None:
+    from equime.demographics.report import write_stats
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "label": ["happy", "sad", "happy", "sad"],
+            "gender": ["Woman", "Man", "Man", "Woman"],
+            "race": ["black", "white", "", "white"],
+        }
+    )
+    written = write_stats(frame, tmp_path / "r", "hand")
+    names = {p.name for p in written}
+    assert {"distributions.png", "gender_by_emotion.png", "npmi.png", "stats.md"} <= names
+    assert all(p.stat().st_size > 0 for p in written)
+    assert not (tmp_path / "r" / ".tmp").exists()
+    record = json.loads((tmp_path / "r" / "stats.json").read_text())
+    assert record["attributes"]["gender"]["metrics"]["cramers_v_with_emotion"] == 0.0
+    assert record["attributes"]["race"]["provenance"]["unknown"] == 1
 
 
 def test_metrics_agree_with_dataset_bias_metrics() -> None:

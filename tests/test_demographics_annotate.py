@@ -86,6 +86,7 @@ def test_unlabelled_photos_estimate_then_the_known_table_corrects(
     assert main(cmd) == 0
     labels = _labels(fixed)
     assert labels.loc["000002.jpg", "gender"] == "Woman"
+    assert labels.loc["000002.jpg", "gender_by_age_gender"] == "Man"  # carried through
     assert labels.loc["000002.jpg", "race"] == "white"
     assert labels.loc["000002.jpg", "gender_source"].startswith("table:demo_faces.json")
     vs = pd.read_csv(tmp_path / "fixed.table-vs-known.csv")

@@ -183,14 +183,32 @@ def photo_items(path: Path | None, out: Path) -> tuple[list[Item], pd.DataFrame]
     items, current = [], []
     base = out.resolve().parent
     for source in sources:
-        try:
-            key = source.path.resolve().relative_to(base).as_posix()
-        except ValueError:
-            key = str(source.path.resolve())
+        key = _photo_key(source.path, base)
         aliases = (source.face_id, source.sha256, str(source.path), source.path.name)
         items.append(Item(key, source.path, (), aliases))
         current.append({"key": key, **{c: source.attributes.get(c, "") for c in _label_cols()}})
-    return items, pd.DataFrame(current, columns=["key", *_label_cols()])
+    frame = pd.DataFrame(current, columns=["key", *_label_cols()])
+    if path is not None and path.is_file():
+        frame = frame.merge(_carried_columns(path, base), on="key", how="left")
+    return items, frame
+
+
+def _photo_key(photo: Path, base: Path) -> str:
+    try:
+        return photo.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return str(photo.resolve())
+
+
+def _carried_columns(csv_path: Path, base: Path) -> pd.DataFrame:
+    """Other columns of an input CSV list (an earlier annotator's estimates, the user's own
+    notes), so chaining annotators loses nothing."""
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    path_col = next(c for c in table.columns if c.strip().lower() == "path")
+    keep = [c for c in table.columns if c != path_col and c not in (*_label_cols(), "age_group")]
+    photos = table[path_col].map(lambda p: Path(p).expanduser())
+    keys = [_photo_key(p if p.is_absolute() else csv_path.parent / p, base) for p in photos]
+    return table[keep].assign(key=keys).drop_duplicates("key")
 
 
 def annotate_photos(
@@ -202,7 +220,8 @@ def annotate_photos(
     merged = current.set_index("key")
     for _, row in result.labels.iterrows():
         for col, value in row.items():
-            if col == "key" or (col in merged.columns and (value is None or value == "")):
+            empty = value == "" if isinstance(value, str) else bool(pd.isna(value))
+            if col == "key" or (col in merged.columns and empty):
                 continue
             merged.loc[row["key"], col] = value
     merged["age_group"] = [age_group(a) for a in merged["age"]]
