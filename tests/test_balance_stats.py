@@ -81,6 +81,9 @@ def test_proportional_and_file_targets(skewed: pd.DataFrame, tmp_path: Path) -> 
     assert got.loc[("Woman", "white"), "achieved"] == 30
     assert got.loc[("Man", "black"), "target"] == 0
     assert set(result.unfillable) == {"gender=Man x race=indian", "gender=Man x race=martian"}
+    largest = balance(skewed, ["emotion", "gender"], "uniform", seed=0)  # no --size
+    assert largest.cells["achieved"].tolist() == [largest.cells["available"].min()] * 6
+    assert not largest.unfillable
     with pytest.raises(EquimeError, match="does not split evenly over 24 cells"):
         balance(skewed, ["emotion", "gender", "race"], "uniform", 100)
 

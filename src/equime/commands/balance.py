@@ -21,7 +21,12 @@ def add_parser(sub: Any) -> None:
         default="uniform",
         help="uniform, proportional, or a CSV of cells with a count or share column",
     )
-    p.add_argument("--size", type=int, help="rows in the subset (uniform: a multiple of cells)")
+    p.add_argument(
+        "--size",
+        type=int,
+        help="rows in the subset (uniform: a multiple of the cells; default: every cell gets "
+        "as many as the smallest non-empty cell has)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="split name (default balanced-<target>-<size>-s<seed>)")
     p.add_argument(

@@ -120,8 +120,9 @@ def cell_targets(
     cells["available"] = cells["available"].astype(int)
     total = int(cells["available"].sum())
     if target == "uniform":
-        if size is None:
-            raise EquimeError("--target uniform needs --size")
+        if size is None:  # the largest equal share that every non-empty cell can give
+            cells["target"] = int(cells.loc[cells["available"] > 0, "available"].min())
+            return cells.sort_values(by, kind="stable").reset_index(drop=True)
         base, extra = divmod(size, len(cells))
         if extra:
             raise EquimeError(
