@@ -33,9 +33,7 @@ def add_parser(sub: Any) -> None:
         "--every", type=int, default=1, metavar="K", help="use every K-th frame (default 1)"
     )
     p.add_argument("--fps", type=float, help="frame rate of frame-image folders (for bitrate)")
-    p.add_argument(
-        "--workers", type=int, help="processes, one video each (default: all CPU cores)"
-    )
+    p.add_argument("--workers", type=int, help="processes, one video each (default: all CPU cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

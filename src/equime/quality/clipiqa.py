@@ -14,6 +14,8 @@ Without weights the metric is unavailable (with the reason); it never makes a nu
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from equime.quality.base import MetricUnavailable, QualityOptions, register_metric, sample_indices
@@ -29,7 +31,7 @@ NO_WEIGHTS = (
 )
 
 
-def _features(output) -> "torch.Tensor":  # noqa: F821
+def _features(output: Any) -> Any:
     """transformers 5 returns a model output whose pooler_output is the projection; 4.x a tensor."""
     return output if hasattr(output, "norm") else output.pooler_output
 

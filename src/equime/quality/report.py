@@ -40,7 +40,7 @@ def summarise(table: pd.DataFrame, unavailable: dict[str, str]) -> pd.DataFrame:
                 "metric": col,
                 "mean": float(values.mean()) if len(values) else float("nan"),
                 "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
-                "n": int(len(values)),
+                "n": len(values),
                 "unavailable": unavailable.get(col, ""),
             }
         )
@@ -106,8 +106,10 @@ def deviation(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
         if len(a) == 0 or len(b) == 0:
             continue
         pooled = np.sqrt(
-            ((len(a) - 1) * a.var(ddof=1 if len(a) > 1 else 0)
-             + (len(b) - 1) * b.var(ddof=1 if len(b) > 1 else 0))
+            (
+                (len(a) - 1) * a.var(ddof=1 if len(a) > 1 else 0)
+                + (len(b) - 1) * b.var(ddof=1 if len(b) > 1 else 0)
+            )
             / max(len(a) + len(b) - 2, 1)
         )
         diff = float(a.mean() - b.mean())

@@ -90,8 +90,16 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("equime", "numpy", "torch", "scikit-image", "opencv-python", "av", "brisque",
-                 "transformers"):
+    for name in (
+        "equime",
+        "numpy",
+        "torch",
+        "scikit-image",
+        "opencv-python",
+        "av",
+        "brisque",
+        "transformers",
+    ):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -112,7 +120,7 @@ def markdown(main: Measured, options: QualityOptions, ref: Measured | None) -> s
         table2(named),
     ]
     for m in (main, ref):
-        for metric, reason in (m.unavailable.items() if m else []):
+        for metric, reason in m.unavailable.items() if m else []:
             parts += ["", f"- {m.name}: {metric} unavailable: {reason}"]
     if ref is not None:
         parts += [
