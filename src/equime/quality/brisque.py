@@ -163,8 +163,9 @@ def scale_features(gray: np.ndarray) -> list[float]:
 
 def luminance(frame: np.ndarray) -> np.ndarray:
     """(H, W, C) uint8 -> (H, W) float64 in [0, 1]."""
-    x = frame.astype(np.float64) / 255.0
-    return x[..., 0] if x.shape[-1] == 1 else x @ RGB_TO_GRAY
+    if frame.shape[-1] == 1:
+        return np.ascontiguousarray(frame[..., 0], dtype=np.float64) / 255.0
+    return (frame.astype(np.float64) / 255.0) @ RGB_TO_GRAY
 
 
 def brisque_features(frame: np.ndarray) -> np.ndarray:

@@ -2,18 +2,19 @@
 
 Both follow scikit-image's reference definitions exactly (PSNR over all channels with data range
 255; SSIM with a 7x7 uniform window, sample covariance, K1=0.01, K2=0.03, the border of 3 pixels
-left out, colour as the mean over channels), computed in float64 torch on batches of frame pairs.
+left out, colour as the mean over channels), in float64 with OpenCV's separable filters, each
+frame's window statistics computed once for its two pairs (faster than scikit-image, see
+BENCHMARKS.md; a float64 torch version was slower than both).
 """
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from equime.quality.base import QualityOptions, register_metric, sample_indices
-
-PAIRS_PER_BATCH = 16  # bounds memory: 16 pairs of 256x256x3 float64 are ~50 MB per buffer
 
 
 def frame_pairs(n_frames: int, every: int) -> tuple[np.ndarray, np.ndarray]:
@@ -23,51 +24,53 @@ def frame_pairs(n_frames: int, every: int) -> tuple[np.ndarray, np.ndarray]:
     return t - 1, t
 
 
-def _batches(frames: np.ndarray, every: int):
-    import torch
-
-    prev, cur = frame_pairs(len(frames), every)
-    for start in range(0, len(cur), PAIRS_PER_BATCH):
-        a = frames[prev[start : start + PAIRS_PER_BATCH]]
-        b = frames[cur[start : start + PAIRS_PER_BATCH]]
-        # (N, H, W, C) -> (N, C, H, W) float64
-        yield (
-            torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).double(),
-            torch.from_numpy(np.ascontiguousarray(b)).permute(0, 3, 1, 2).double(),
-        )
-
-
 def psnr_pairs(frames: np.ndarray, every: int = 1, data_range: float = 255.0) -> np.ndarray:
     """PSNR of each consecutive pair in dB (inf where the two frames are identical)."""
-    values = []
-    for a, b in _batches(frames, every):
-        mse = ((a - b) ** 2).mean(dim=(1, 2, 3))
-        values.append((10 * (math.log10(data_range**2) - mse.log10())).numpy())
-    return np.concatenate(values) if values else np.zeros(0)
+    prev, cur = frame_pairs(len(frames), every)
+    values = np.empty(len(cur))
+    for k, (i, j) in enumerate(zip(prev, cur, strict=True)):
+        # OpenCV sums squared uint8 differences exactly (in double), without float copies
+        mse = cv2.norm(frames[i], frames[j], cv2.NORM_L2SQR) / frames[i].size
+        values[k] = np.inf if mse == 0 else 10 * math.log10(data_range**2 / mse)
+    return values
+
+
+def _window_mean(x: np.ndarray, win: int) -> np.ndarray:
+    """Mean over every full win x win window: OpenCV's separable box filter, then the border of
+    (win-1)/2 cut away, exactly the region scikit-image averages over."""
+    pad = (win - 1) // 2
+    return cv2.boxFilter(x, -1, (win, win), borderType=cv2.BORDER_REFLECT)[pad:-pad, pad:-pad]
 
 
 def ssim_pairs(
     frames: np.ndarray, every: int = 1, data_range: float = 255.0, win: int = 7
 ) -> np.ndarray:
     """SSIM of each consecutive pair (scikit-image's `structural_similarity` defaults)."""
-    import torch.nn.functional as F
-
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     cov_norm = win * win / (win * win - 1)
-    values = []
-    for a, b in _batches(frames, every):
-        # average pooling without padding = uniform filter evaluated away from the border,
-        # which is exactly the region scikit-image averages over
-        def mean(x):
-            return F.avg_pool2d(x, win, stride=1)
+    prev, cur = frame_pairs(len(frames), every)
+    values = np.empty(len(cur))
+    cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-        ux, uy = mean(a), mean(b)
-        vx = cov_norm * (mean(a * a) - ux * ux)
-        vy = cov_norm * (mean(b * b) - uy * uy)
-        vxy = cov_norm * (mean(a * b) - ux * uy)
+    def stats(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A frame's pixels, window mean and second moment; each frame serves two pairs."""
+        if i not in cache:
+            x = frames[i].astype(np.float64)
+            x = x[..., 0] if x.shape[-1] == 1 else x
+            if len(cache) > 2:
+                cache.clear()
+            cache[i] = (x, _window_mean(x, win), _window_mean(x * x, win))
+        return cache[i]
+
+    for k, (i, j) in enumerate(zip(prev, cur, strict=True)):
+        x, ux, uxx = stats(i)
+        y, uy, uyy = stats(j)
+        vx = cov_norm * (uxx - ux * ux)
+        vy = cov_norm * (uyy - uy * uy)
+        vxy = cov_norm * (_window_mean(x * y, win) - ux * uy)
         s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-        values.append(s.mean(dim=(1, 2, 3)).numpy())
-    return np.concatenate(values) if values else np.zeros(0)
+        values[k] = s.mean()
+    return values
 
 
 class PSNR:

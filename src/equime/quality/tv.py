@@ -8,21 +8,16 @@ import numpy as np
 
 from equime.quality.base import QualityOptions, register_metric, sample_indices
 
-FRAMES_PER_BATCH = 32
-
 
 def total_variation(frames: np.ndarray) -> np.ndarray:
-    """TV of each (H, W, C) uint8 frame in a (T, H, W, C) array, on the [0, 1] scale."""
-    import torch
-
-    values = []
-    for start in range(0, len(frames), FRAMES_PER_BATCH):
-        x = torch.from_numpy(np.ascontiguousarray(frames[start : start + FRAMES_PER_BATCH]))
-        x = x.double() / 255.0  # (N, H, W, C): differences along H and W, summed over C too
-        dh = (x[:, 1:] - x[:, :-1]).pow(2).sum(dim=(1, 2, 3))
-        dw = (x[:, :, 1:] - x[:, :, :-1]).pow(2).sum(dim=(1, 2, 3))
-        values.append((dh + dw).sqrt().numpy())
-    return np.concatenate(values) if values else np.zeros(0)
+    """TV of each (H, W, C) uint8 frame in a (T, H, W, C) array, on the [0, 1] scale; the
+    squared differences are summed exactly in integers, then scaled."""
+    values = np.empty(len(frames))
+    for k, frame in enumerate(frames):
+        x = frame.astype(np.int32)
+        dh, dw = x[1:] - x[:-1], x[:, 1:] - x[:, :-1]
+        values[k] = np.sqrt(float((dh * dh).sum() + (dw * dw).sum())) / 255.0
+    return values
 
 
 class TV:
