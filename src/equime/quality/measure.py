@@ -8,7 +8,7 @@ initializer and running single-threaded, so the cores work on different clips.
 from __future__ import annotations
 
 import os
-import time
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -38,15 +38,15 @@ _STATE: dict[str, object] = {}  # this process's built metrics (one build per pr
 
 
 def _init(options: QualityOptions, threads: int | None) -> None:
-    if threads:
-        import cv2
-        import torch
-
-        torch.set_num_threads(threads)
-        cv2.setNumThreads(threads)
     if _STATE.get("options") != options:
         _STATE["metrics"], _STATE["unavailable"] = build_metrics(options)
         _STATE["options"] = options
+    if threads:
+        import cv2
+
+        cv2.setNumThreads(threads)
+        if "torch" in sys.modules:  # only CLIP-IQA needs torch; no import just to pin threads
+            sys.modules["torch"].set_num_threads(threads)
 
 
 def measure_frames(
@@ -64,11 +64,9 @@ def measure_frames(
 
 def _measure(clip: ClipSource, root: Path) -> dict:
     options: QualityOptions = _STATE["options"]  # type: ignore[assignment]
-    start = time.perf_counter()
     frames, info = load_clip(clip, options.fps)
     row = {"id": clip.id, "path": clip.path.relative_to(root).as_posix(), **info}
     row.update(measure_frames(frames, _STATE["metrics"], options))  # type: ignore[arg-type]
-    row["seconds"] = time.perf_counter() - start
     row["_unavailable"] = _STATE["unavailable"]
     return row
 

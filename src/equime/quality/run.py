@@ -161,6 +161,8 @@ def run_quality(
 
     main = measure(path, options, workers, progress)
     ref = measure(Path(reference), options, workers, progress, reuse=True) if reference else None
+    if ref is not None and ref.name == main.name:
+        ref.name = f"{ref.name} (reference)"
 
     _write_table(main.table, out / "quality", tmp)
     write_text_atomic(out / "summary.csv", main.summary.to_csv(index=False), tmp)
