@@ -283,6 +283,23 @@ def test_grey_and_colour_in_worker_processes(demo_dataset):
     assert not np.allclose(grey.psnr, colour.psnr)
 
 
+def test_a_broken_video_is_reported_and_the_rest_measured(demo_dataset, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    first = pd.read_parquet(demo_dataset / "metadata.parquet").file_name[0]
+    shutil.copy(demo_dataset / first, folder / "good.mp4")
+    (folder / "broken.mp4").write_bytes(b"not a video")
+    out = tmp_path / "report"
+    argv = ["quality", str(folder), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    table = pd.read_parquet(out / "quality.parquet").set_index("id")
+    assert "cannot read video" in table.loc["broken", "error"] and not table.loc["good", "error"]
+    assert np.isfinite(table.loc["good", "psnr"]) and np.isnan(table.loc["broken", "psnr"])
+    assert "broken not measured" in (out / "quality.md").read_text()
+    assert json.loads((out / "quality.json").read_text())["failed"].keys() == {"broken"}
+
+
 def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["quality", str(tmp_path / "missing"), "--no-progress"]) == 2
     (tmp_path / "empty").mkdir()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from equime.errors import EquimeError
 from equime.quality.base import (
     METRIC_ORDER,
     Metric,
@@ -63,10 +64,17 @@ def measure_frames(
 
 
 def _measure(clip: ClipSource, root: Path) -> dict:
+    """One clip's row; a clip that cannot be read gets its reason in `error`, and the run goes
+    on (one broken file in a real dataset should not cost the measurements of all others)."""
     options: QualityOptions = _STATE["options"]  # type: ignore[assignment]
-    frames, info = load_clip(clip, options.fps)
-    row = {"id": clip.id, "path": clip.path.relative_to(root).as_posix(), **info}
-    row.update(measure_frames(frames, _STATE["metrics"], options))  # type: ignore[arg-type]
+    row: dict = {"id": clip.id, "path": clip.path.relative_to(root).as_posix(), "error": ""}
+    try:
+        frames, info = load_clip(clip, options.fps)
+    except EquimeError as exc:
+        row["error"] = str(exc)
+    else:
+        row.update(info)
+        row.update(measure_frames(frames, _STATE["metrics"], options))  # type: ignore[arg-type]
     row["_unavailable"] = _STATE["unavailable"]
     return row
 

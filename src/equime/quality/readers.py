@@ -69,10 +69,7 @@ def equime_clips(root: Path) -> list[ClipSource]:
     meta = pd.read_parquet(root / "metadata.parquet", columns=["id", "file_name"])
     clips = []
     for row in meta.itertuples(index=False):
-        path = root / str(row.file_name)
-        if not path.is_file():
-            raise EquimeError(f"{path}: listed in metadata.parquet but missing")
-        clips.append(ClipSource(str(row.id), path, "video"))
+        clips.append(ClipSource(str(row.id), root / str(row.file_name), "video"))
     return sorted(clips, key=lambda c: c.id)
 
 
@@ -123,7 +120,7 @@ def _read_video(path: Path) -> tuple[np.ndarray, float]:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-    except (av.FFmpegError, OSError, IndexError) as exc:
+    except (av.FFmpegError, OSError, IndexError, ValueError) as exc:
         raise EquimeError(f"{path}: cannot read video ({exc})") from exc
     if not frames:
         raise EquimeError(f"{path}: the video has no frames")

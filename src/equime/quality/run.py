@@ -86,6 +86,14 @@ def measure(
     return Measured(path.resolve().name, reader, table, unavailable, time.perf_counter() - start)
 
 
+def failures(table: pd.DataFrame) -> dict[str, str]:
+    """Clips that could not be read, with the reason."""
+    if "error" not in table.columns:
+        return {}
+    errors = table["error"].fillna("").astype(str)
+    return dict(zip(table.loc[errors != "", "id"], errors[errors != ""], strict=True))
+
+
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -119,9 +127,11 @@ def markdown(main: Measured, options: QualityOptions, ref: Measured | None) -> s
         "",
         table2(named),
     ]
-    for m in (main, ref):
-        for metric, reason in m.unavailable.items() if m else []:
+    for m in [x for x in (main, ref) if x is not None]:
+        for metric, reason in m.unavailable.items():
             parts += ["", f"- {m.name}: {metric} unavailable: {reason}"]
+        for clip_id, error in failures(m.table).items():
+            parts += ["", f"- {m.name}: {clip_id} not measured: {error}"]
     if ref is not None:
         parts += [
             "",
@@ -184,6 +194,7 @@ def run_quality(
         "path": str(path.resolve()),
         "reader": main.reader,
         "videos": len(main.table),
+        "failed": failures(main.table),
         "options": options.to_dict(),
         "unavailable": main.unavailable,
         "reference": str(Path(reference).resolve()) if reference else None,
