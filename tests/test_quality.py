@@ -264,6 +264,14 @@ def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     md = (out / "quality.md").read_text()
     assert "## Deviation from videos_ds" in md and "| frames_ds |" in md and "| videos_ds |" in md
+    # an earlier report with the same settings serves as the reference without measuring again
+    again = tmp_path / "again"
+    argv = ["quality", str(frames_root), "--out", str(again), "--reference", str(out)]
+    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    capsys.readouterr()
+    dev = pd.read_csv(again / "deviation.csv")
+    assert (dev.difference == 0).all() and (dev.ks_statistic == 0).all()
+    assert "## Deviation from frames_ds (reference)" in (again / "quality.md").read_text()
 
 
 def test_grey_and_colour_in_worker_processes(demo_dataset):

@@ -41,8 +41,11 @@ class ClipIQA:
 
     def __init__(self, source: str) -> None:
         import torch
-        from transformers import AutoTokenizer, CLIPModel
 
+        try:
+            from transformers import AutoTokenizer, CLIPModel
+        except ImportError as exc:
+            raise MetricUnavailable(f"transformers is not installed ({exc})") from exc
         try:
             self.model = CLIPModel.from_pretrained(source).eval()
             tokenizer = AutoTokenizer.from_pretrained(source)

@@ -82,9 +82,11 @@ def video_clips(root: Path) -> list[ClipSource]:
 
 
 def _frame_folders(root: Path) -> list[Path]:
+    """Folders holding images, except report folders of `equime quality` (their PNG plots)."""
     folders = {
         p.parent for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
     }
+    folders = {f for f in folders if not (f / "quality.json").is_file()}
     return sorted(folders, key=lambda p: natural_key(p.relative_to(root).as_posix()))
 
 
