@@ -158,6 +158,7 @@ def histograms(named: list[tuple[str, pd.DataFrame]], path: Path, title: str) ->
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     cols = _plot_columns([t for _, t in named])
     if not cols:
@@ -178,6 +179,7 @@ def histograms(named: list[tuple[str, pd.DataFrame]], path: Path, title: str) ->
             ax.hist(values, bins=bins, alpha=0.55, label=f"{name} (n={len(values)})")
         ax.set_title(LABELS.get(col, EXTRA_LABELS.get(col, col)))
         ax.set_ylabel("videos")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
