@@ -33,6 +33,9 @@ class GenerateConfig:
     emotions: tuple[str, ...] = PAPER_EMOTIONS
     per_face: int = 1  # videos per (face, emotion)
     limit: int | None = None  # use at most this many faces
+    balance_by: tuple[
+        str, ...
+    ] = ()  # equal faces per group of these attributes (gender, race, age)
     seed: int = 0
     noise_seed: int | None = None  # eps_X seed; defaults to `seed`
     size: int = 256
@@ -62,6 +65,10 @@ class GenerateConfig:
 
     def __post_init__(self) -> None:
         self.emotions = parse_emotions(self.emotions)
+        if self.balance_by:
+            from equime.dataset.balance import parse_face_attributes
+
+            self.balance_by = parse_face_attributes(self.balance_by)
         if isinstance(self.do, str):
             self.do = parse_intervention(self.do)
         self.intensity_required = tuple(self.intensity_required)  # type: ignore[assignment]
@@ -103,10 +110,18 @@ class GenerateConfig:
         """The fields that define the dataset, as plain JSON-able data."""
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
         data["emotions"] = list(self.emotions)
+        data["balance_by"] = list(self.balance_by)
+        if not self.balance_by:  # absent when unused: runs made before it keep their fingerprint
+            del data["balance_by"]
         data["path"] = str(Path(self.path).resolve()) if self.path else None
-        if Path(self.prompt_template).expanduser().is_file():
-            data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
-        data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
+        if self.prompt_template == DEFAULT_TEMPLATE:
+            # absent when unused: runs made before templates keep their fingerprint (the rows
+            # still record the bundled template's name and hash)
+            del data["prompt_template"]
+        else:
+            if Path(self.prompt_template).expanduser().is_file():
+                data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
+            data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
         return json.loads(json.dumps(data))
 
     def fingerprint(self) -> str:

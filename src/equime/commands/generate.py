@@ -22,6 +22,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", help="dataset folder (default runs/demo)")
     p.add_argument("--per-face", type=int, help="videos per face and emotion (default 1)")
     p.add_argument("--limit", type=int, help="use at most this many faces")
+    p.add_argument(
+        "--balance-by",
+        help="comma list of gender, race, age: equal faces per group (with --limit: its share)",
+    )
     p.add_argument("--label-noise", type=float, help="eps_Y: probability a label is flipped (0-1)")
     p.add_argument(
         "--non-smiling", action="store_true", default=None, help="CelebA: Smiling == -1 only"
@@ -73,4 +77,6 @@ def run(args: argparse.Namespace) -> int:
         f"{report.root}: {report.made} videos made, {report.skipped} already done, "
         f"{len(report.rejected)} rejected (see rejected.csv)"
     )
+    for note in report.notes:
+        print(note)
     return 0

@@ -114,6 +114,10 @@ def csv_list(path: str | Path) -> list[SourceImage]:
             if value:
                 attributes[attr] = value
                 attributes[f"{attr}_source"] = origin
+                for extra in (f"{attr}_source", f"{attr}_confidence"):  # from `equime annotate`
+                    given = (row.get(columns.get(extra, ""), "") or "").strip()
+                    if given:
+                        attributes[extra] = given
         images.append(source_image(file, attributes))
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")

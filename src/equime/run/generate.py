@@ -135,14 +135,21 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     layout = DatasetLayout(Path(cfg.out))
     options = {"non_smiling": cfg.non_smiling} if cfg.source == "celeba" else {}
     sources = resolve_sources(cfg.source, cfg.path, **options)
-    if cfg.limit is not None:
+    balance_notes: list[str] = []
+    if cfg.balance_by:
+        from equime.dataset.balance import choose_faces
+
+        chosen = choose_faces(sources, cfg.balance_by, cfg.limit, cfg.seed)
+        sources = chosen.chosen
+        balance_notes = chosen.notes(len(cfg.emotions), cfg.per_face)
+    elif cfg.limit is not None:
         sources = sources[: cfg.limit]
     if not sources:
         raise EquimeError(f"{cfg.path or cfg.source}: no face photos found (jpg, png, webp)")
     if cfg.address:
         check_address(cfg.address)  # before any face work: a wrong address fails in seconds
     claim_folder(layout, cfg)
-    report = GenerateReport(layout.root)
+    report = GenerateReport(layout.root, notes=balance_notes)
     executor = create_executor("local", workers=cfg.workers)
 
     faces, report.rejected = _prepare(cfg, layout, sources, executor)

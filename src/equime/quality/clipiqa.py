@@ -1,0 +1,94 @@
+"""CLIP-IQA (Wang, Chan and Loy, AAAI 2023) as piq defines it: the antonym prompts
+"Good photo." / "Bad photo.", cosine similarity of the image embedding to each, times 100, softmax
+over the pair; the score is the probability of "Good photo." (higher is better).
+
+Any CLIP model that transformers can load (`CLIPModel` + its tokenizer) from a local folder or a
+hub id works; the model and the two prompt embeddings are built once per process, frames go
+through in batches. Frames are resized to the model's input size (bicubic, antialiased) and
+normalised with OpenAI's CLIP mean and std, as piq does. piq's default backbone is the ResNet-50
+CLIP at native resolution; a ViT CLIP from transformers needs its fixed input size, so numbers
+from different backbones are not comparable with each other or with the paper's.
+
+Without weights the metric is unavailable (with the reason); it never makes a number up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from equime.quality.base import MetricUnavailable, QualityOptions, register_metric, sample_indices
+
+PROMPTS = ("Good photo.", "Bad photo.")
+LOGIT_SCALE = 100.0  # piq and the CLIP-IQA paper use CLIP's trained scale, fixed at 100
+OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+FRAMES_PER_BATCH = 16
+NO_WEIGHTS = (
+    "no CLIP weights: pass --clip-model PATH (a folder with a transformers CLIPModel and its "
+    "tokenizer, e.g. a saved openai/clip-vit-base-patch32); nothing is downloaded at run time"
+)
+
+
+def _features(output: Any) -> Any:
+    """transformers 5 returns a model output whose pooler_output is the projection; 4.x a tensor."""
+    return output if hasattr(output, "norm") else output.pooler_output
+
+
+class ClipIQA:
+    name = "clipiqa"
+
+    def __init__(self, source: str) -> None:
+        import torch
+
+        try:
+            from transformers import AutoTokenizer, CLIPModel
+        except ImportError as exc:
+            raise MetricUnavailable(f"transformers is not installed ({exc})") from exc
+        try:
+            self.model = CLIPModel.from_pretrained(source).eval()
+            tokenizer = AutoTokenizer.from_pretrained(source)
+        except (OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MetricUnavailable(f"cannot load CLIP model {source!r}: {first}") from exc
+        self.size = int(self.model.config.vision_config.image_size)
+        self.mean = torch.tensor(OPENAI_CLIP_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(OPENAI_CLIP_STD, dtype=torch.float32).view(1, 3, 1, 1)
+        with torch.inference_mode():
+            text = tokenizer(list(PROMPTS), padding=True, return_tensors="pt")
+            anchors = _features(self.model.get_text_features(**text)).float()
+        self.anchors = anchors / anchors.norm(dim=-1, keepdim=True)
+
+    def scores(self, frames: np.ndarray) -> np.ndarray:
+        """P("Good photo.") for each (H, W, C) uint8 frame."""
+        import torch
+        import torch.nn.functional as F
+
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(frames), FRAMES_PER_BATCH):
+                x = torch.from_numpy(np.ascontiguousarray(frames[start : start + FRAMES_PER_BATCH]))
+                x = x.permute(0, 3, 1, 2).float() / 255.0
+                if x.shape[1] == 1:
+                    x = x.expand(-1, 3, -1, -1)
+                x = F.interpolate(
+                    x, size=(self.size, self.size), mode="bicubic", antialias=True
+                ).clamp(0, 1)
+                x = (x - self.mean) / self.std
+                feats = _features(self.model.get_image_features(pixel_values=x)).float()
+                feats = feats / feats.norm(dim=-1, keepdim=True)
+                probs = (LOGIT_SCALE * feats @ self.anchors.T).softmax(dim=-1)
+                out.append(probs[:, 0].numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def __call__(self, frames: np.ndarray, options: QualityOptions) -> dict[str, float]:
+        values = self.scores(frames[sample_indices(len(frames), options.every)])
+        return {"clipiqa": float(values.mean())}
+
+
+@register_metric("clipiqa")
+def _clipiqa(options: QualityOptions) -> ClipIQA:
+    if not options.clip_model:
+        raise MetricUnavailable(NO_WEIGHTS)
+    return ClipIQA(options.clip_model)

@@ -1,0 +1,46 @@
+"""Reports on a dataset (`equime stats`, `equime quality`): whether they exist, and their output.
+
+The commands come from other stages; a version of EquiME without one says so on the page.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPORTS = ("stats", "quality")
+# a Markdown image with a relative target: the page shows these plots in its gallery instead
+_LOCAL_IMAGE = re.compile(r"!\[[^\]]*\]\((?![a-z]+:)[^)]*\)")
+
+
+def available_commands() -> set[str]:
+    """Sub-command names this installation knows (the same registry the CLI uses)."""
+    import argparse
+
+    from equime.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def report_dir(dataset: Path, name: str) -> Path:
+    return dataset / "reports" / name
+
+
+def report_argv(dataset: Path, name: str) -> list[str]:
+    return [name, str(dataset), "--out", str(report_dir(dataset, name))]
+
+
+def collect(folder: Path) -> tuple[list[Path], str]:
+    """Every PNG (sorted) and the text of every Markdown file a report wrote."""
+    if not folder.is_dir():
+        return [], ""
+    pngs = sorted(folder.rglob("*.png"))
+    texts = [
+        _LOCAL_IMAGE.sub("", p.read_text(encoding="utf-8", errors="replace"))
+        for p in sorted(folder.rglob("*.md"))
+    ]
+    return pngs, "\n\n---\n\n".join(texts)

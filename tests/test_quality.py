@@ -1,0 +1,316 @@
+"""equime quality: each metric against an independent implementation on real images, the
+orderings the metrics must show, CLIP-IQA on a tiny CLIP built here, and the command end to end
+on a real demo dataset (Table-2 layout, comparison plot, three kinds of input folder)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from skimage import data
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from equime.cli import main
+from equime.quality import QualityOptions
+from equime.quality.base import BUILD_COUNTS, build_metrics
+from equime.quality.brisque import Brisque, load_svr, model_dir
+from equime.quality.consecutive import psnr_pairs, ssim_pairs
+from equime.quality.tv import total_variation
+
+BRISQUE_TOLERANCE = 0.05  # BRISQUE points; the package's scale is 0-100
+
+
+def _noised(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def brisque_metric() -> Brisque:
+    return Brisque(load_svr(model_dir()))
+
+
+def test_psnr_ssim_equal_scikit_image(astronaut):
+    """Consecutive pairs (t-1, t) against skimage's reference functions, colour and grey."""
+    shifted = np.roll(astronaut, 2, axis=1)
+    frames = np.stack([astronaut, _noised(astronaut, 8), shifted, shifted])
+    psnr, ssim = psnr_pairs(frames), ssim_pairs(frames)
+    for k in range(3):
+        a, b = frames[k], frames[k + 1]
+        if k < 2:
+            assert psnr[k] == pytest.approx(peak_signal_noise_ratio(a, b, data_range=255), 1e-9)
+        else:
+            assert np.isinf(psnr[k])  # identical neighbours
+        ref = structural_similarity(a, b, channel_axis=2, data_range=255)
+        assert ssim[k] == pytest.approx(ref, abs=1e-9)
+    camera = data.camera()
+    grey = np.stack([camera, _noised(camera, 5), cv2.GaussianBlur(camera, (0, 0), 1)])[..., None]
+    for k, value in enumerate(ssim_pairs(grey)):
+        assert value == pytest.approx(
+            structural_similarity(grey[k, ..., 0], grey[k + 1, ..., 0], data_range=255), abs=1e-9
+        )
+    assert psnr_pairs(grey, every=2)[0] == pytest.approx(
+        peak_signal_noise_ratio(grey[1], grey[2], data_range=255), 1e-9
+    )
+
+
+def test_brisque_equals_the_brisque_package(astronaut, brisque_metric):
+    """Our features + the package's shipped SVR against the package's own scorer.
+
+    brisque 0.2.0's scorer fails on numpy >= 2.4: its AGGD fit returns 1-element arrays and
+    `scale_features` calls float() on them. The smallest fix, here in the test only, flattens
+    each feature to a scalar before handing it to the package's own scaling and libsvm call."""
+    from brisque import BRISQUE
+
+    class PackageScorer(BRISQUE):
+        def scale_features(self, features):
+            return super().scale_features([np.asarray(f, float).reshape(-1)[0] for f in features])
+
+    package = PackageScorer(url=False)
+    images = {
+        "astronaut": astronaut,
+        "blurred": cv2.GaussianBlur(astronaut, (0, 0), 3),
+        "noised": _noised(astronaut, 25),
+        "coffee": data.coffee(),
+        "chelsea": data.chelsea(),
+    }
+    ours = brisque_metric.scores(np.stack([cv2.resize(im, (512, 512)) for im in images.values()]))
+    for value, (name, image) in zip(ours, images.items(), strict=True):
+        expected = package.score(cv2.resize(image, (512, 512)))
+        assert value == pytest.approx(expected, abs=BRISQUE_TOLERANCE), name
+
+
+def test_brisque_orders_clean_before_blur_and_noise_and_tv_rises_with_noise(
+    astronaut, brisque_metric
+):
+    blurred = cv2.GaussianBlur(astronaut, (0, 0), 3)
+    noised = _noised(astronaut, 25)
+    clean, blur, noise = brisque_metric.scores(np.stack([astronaut, blurred, noised]))
+    assert clean < blur and clean < noise
+    assert clean == pytest.approx(10.8, abs=0.1)  # REFERENCE s8: the package gives 10.8
+    tv = total_variation(np.stack([astronaut, _noised(astronaut, 5), noised]))
+    assert tv[0] < tv[1] < tv[2]
+    # piq's definition: sqrt of summed squared neighbour differences on the [0, 1] scale
+    x = astronaut.astype(np.float64) / 255
+    expected = np.sqrt(((x[1:] - x[:-1]) ** 2).sum() + ((x[:, 1:] - x[:, :-1]) ** 2).sum())
+    assert tv[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_brisque_never_negative_and_says_when_it_clips(brisque_metric):
+    """The LIVE SVR extrapolates below 0 on very clean images (camera: about -7.9); the score
+    column is clipped to the 0-100 scale and the raw mean and clipped count are reported."""
+    camera = np.repeat(data.camera()[None, ..., None], 2, axis=0)
+    values = brisque_metric(camera, QualityOptions(grayscale=True))
+    assert values["brisque_raw"] == pytest.approx(-7.88, abs=0.1)
+    assert values["brisque"] == 0.0 and values["brisque_clipped_frames"] == 2
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory) -> Path:
+    """A randomly initialised tiny CLIPModel and a character-level CLIP tokenizer, saved with
+    save_pretrained and loaded back by the metric from that folder."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in "abcdefghijklmnopqrstuvwxyz.":
+        vocab.setdefault(c, len(vocab))
+        vocab.setdefault(c + "</w>", len(vocab))
+    torch.manual_seed(0)
+    layers = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4)
+    config = CLIPConfig(
+        text_config=dict(
+            vocab_size=len(vocab),
+            max_position_embeddings=32,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            **layers,
+        ),
+        vision_config=dict(image_size=32, patch_size=8, **layers),
+        projection_dim=16,
+    )
+    folder = tmp_path_factory.mktemp("tiny_clip")
+    CLIPModel(config).save_pretrained(folder)
+    CLIPTokenizer(vocab=vocab, merges=[]).save_pretrained(folder)
+    return folder
+
+
+def test_clipiqa_runs_on_a_tiny_clip_and_equals_clip_similarities(tiny_clip, astronaut):
+    import torch
+    from transformers import AutoTokenizer, CLIPModel
+
+    metrics, unavailable = build_metrics(QualityOptions(clip_model=str(tiny_clip)))
+    assert unavailable == {}
+    frames = np.stack([astronaut, _noised(astronaut, 40), astronaut[::-1].copy()])
+    scores = metrics["clipiqa"].scores(frames)
+    assert scores.shape == (3,) and np.all((scores > 0) & (scores < 1))
+    assert scores[0] != scores[1]
+    # batching changes nothing
+    assert metrics["clipiqa"].scores(frames[1:2])[0] == pytest.approx(scores[1], abs=1e-5)
+    # independent path: CLIPModel's own forward gives cos * exp(logit_scale) for both prompts
+    model = CLIPModel.from_pretrained(tiny_clip).eval()
+    tokens = AutoTokenizer.from_pretrained(tiny_clip)(
+        ["Good photo.", "Bad photo."], padding=True, return_tensors="pt"
+    )
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+    x = torch.nn.functional.interpolate(x, size=(32, 32), mode="bicubic", antialias=True)
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    with torch.inference_mode():
+        out = model(**tokens, pixel_values=(x.clamp(0, 1) - mean) / std)
+        cosine = out.logits_per_image / model.logit_scale.exp()
+    expected = (100 * cosine).softmax(dim=-1)[:, 0].numpy()
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+def test_clipiqa_unavailable_says_why(tmp_path):
+    _, unavailable = build_metrics(QualityOptions(metrics=("clipiqa",)))
+    assert "--clip-model" in unavailable["clipiqa"]
+    missing = tmp_path / "no_such_model"
+    _, unavailable = build_metrics(QualityOptions(clip_model=str(missing), metrics=("clipiqa",)))
+    assert str(missing) in unavailable["clipiqa"]
+
+
+@pytest.fixture(scope="module")
+def demo_dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("quality") / "demo"
+    argv = ["generate", "--demo", "--frames", "33", "--size", "128", "--no-progress"]
+    assert main([*argv, "--out", str(root)]) == 0
+    return root
+
+
+def test_table2_for_the_demo_dataset(demo_dataset, tiny_clip, capsys):
+    before = BUILD_COUNTS.get("clipiqa", 0)
+    argv = ["quality", str(demo_dataset), "--no-progress", "--workers", "1"]
+    assert main([*argv, "--clip-model", str(tiny_clip)]) == 0
+    printed = capsys.readouterr().out
+    assert BUILD_COUNTS["clipiqa"] == before + 1  # one model for all 10 videos
+    out = demo_dataset / "reports" / "quality"  # the default for a dataset folder
+    table = pd.read_parquet(out / "quality.parquet")
+    assert len(table) == 10 and (table == pd.read_csv(out / "quality.csv")).shape == table.shape
+    for col in ["psnr", "ssim", "tv", "brisque", "clipiqa", "bitrate_kbps", "file_size_bytes"]:
+        assert table[col].notna().all(), col
+    meta = pd.read_parquet(demo_dataset / "metadata.parquet").set_index("id").loc[table.id]
+    assert table.duration_s.to_numpy() == pytest.approx(meta.duration_s.to_numpy(), rel=1e-6)
+    assert (table.n_frames == 33).all()
+    sizes = [(demo_dataset / name).stat().st_size for name in meta.file_name]
+    assert list(table.file_size_bytes) == sizes
+    assert table.bitrate_kbps.iloc[0] == pytest.approx(
+        table.file_size_bytes.iloc[0] * 8 / table.duration_s.iloc[0] / 1000
+    )
+    md = (out / "quality.md").read_text()
+    assert "| dataset | PSNR | SSIM | TV | BRISQUE | CLIP-IQA |" in md and md.strip() in printed
+    row = next(line for line in md.splitlines() if line.startswith("| demo |"))
+    assert row.count("±") == 5  # every metric with mean ± std
+    summary = pd.read_csv(out / "summary.csv").set_index("metric")
+    assert summary.loc["psnr", "mean"] == pytest.approx(table.psnr.mean())
+    assert summary.loc["ssim", "std"] == pytest.approx(table.ssim.std())
+    assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
+    info = json.loads((out / "quality.json").read_text())
+    assert info["options"]["grayscale"] is False and info["versions"]["brisque"]
+    meta = pd.read_parquet(demo_dataset / "metadata.parquet").set_index("id")  # rewritten
+    assert meta.loc[table.id, "quality_psnr"].to_numpy() == pytest.approx(table.psnr.to_numpy())
+
+
+def _as_frame_folders(dataset: Path, target: Path) -> None:
+    """The demo's videos as a SAMM-style tree: subject/clip/img1.png ... (no zero padding)."""
+    from equime.video.mp4 import read_mp4
+
+    meta = pd.read_parquet(dataset / "metadata.parquet")
+    for row in meta.head(4).itertuples():
+        folder = target / row.face_id[:8] / row.id
+        folder.mkdir(parents=True)
+        for k, frame in enumerate(read_mp4(dataset / row.file_name), start=1):
+            cv2.imwrite(str(folder / f"img{k}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+
+def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys):
+    """Real-dataset layout (lossless PNG frames) compared with the same clips as MP4 files:
+    the PSNR distributions coincide, so natural frame order and both readers agree."""
+    frames_root, videos_root = tmp_path / "frames_ds", tmp_path / "videos_ds"
+    _as_frame_folders(demo_dataset, frames_root)
+    meta = pd.read_parquet(demo_dataset / "metadata.parquet").head(4)
+    videos_root.mkdir()
+    for row in meta.itertuples():
+        shutil.copy(demo_dataset / row.file_name, videos_root / f"{row.id}.mp4")
+    out = tmp_path / "report"
+    argv = ["quality", str(frames_root), "--out", str(out), "--reference", str(videos_root)]
+    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    capsys.readouterr()
+    mine = pd.read_parquet(out / "quality.parquet")
+    ref = pd.read_parquet(out / "reference_quality.parquet")
+    assert list(mine.id.str.split("/").str[-1]) == list(ref.id)
+    np.testing.assert_allclose(mine.psnr, ref.psnr, rtol=1e-12)
+    np.testing.assert_allclose(mine.brisque, ref.brisque, rtol=1e-12)
+    assert (mine.brisque >= 0).all() and (mine.brisque_clipped_frames == 0).all()
+    assert mine.duration_s.iloc[0] == pytest.approx(33 / 24)
+    assert mine.file_size_bytes.iloc[0] == sum(
+        p.stat().st_size for p in (frames_root / mine.path.iloc[0]).iterdir()
+    )
+    dev = pd.read_csv(out / "deviation.csv").set_index("metric")
+    assert dev.loc["psnr", "difference"] == pytest.approx(0, abs=1e-9)
+    assert dev.loc["psnr", "ks_statistic"] == 0
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+    md = (out / "quality.md").read_text()
+    assert "## Deviation from videos_ds" in md and "| frames_ds |" in md and "| videos_ds |" in md
+    # an earlier report with the same settings serves as the reference without measuring again
+    again = tmp_path / "again"
+    argv = ["quality", str(frames_root), "--out", str(again), "--reference", str(out)]
+    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    capsys.readouterr()
+    dev = pd.read_csv(again / "deviation.csv")
+    assert (dev.difference == 0).all() and (dev.ks_statistic == 0).all()
+    assert "## Deviation from frames_ds (reference)" in (again / "quality.md").read_text()
+
+
+def test_grey_and_colour_in_worker_processes(demo_dataset):
+    """The process pool (two workers, spawn) gives the in-process numbers; grey frames change
+    PSNR and TV but BRISQUE stays on the same non-negative scale."""
+    from equime.quality.measure import measure_folder
+
+    colour_opts = QualityOptions(metrics=("psnr", "brisque"))
+    _, colour, _ = measure_folder(demo_dataset, colour_opts, 1, False)
+    grey_opts = QualityOptions(grayscale=True, metrics=("psnr", "tv", "brisque"))
+    _, grey, unavailable = measure_folder(demo_dataset, grey_opts, 2, False)
+    _, grey_here, _ = measure_folder(demo_dataset, grey_opts, 1, False)
+    assert unavailable == {}
+    pd.testing.assert_frame_equal(grey, grey_here, rtol=1e-9)
+    assert (grey.brisque > 0).all()
+    assert np.abs(grey.brisque - colour.brisque).max() < 2.0
+    assert not np.allclose(grey.psnr, colour.psnr)
+
+
+def test_a_broken_video_is_reported_and_the_rest_measured(demo_dataset, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    first = pd.read_parquet(demo_dataset / "metadata.parquet").file_name[0]
+    shutil.copy(demo_dataset / first, folder / "good.mp4")
+    (folder / "broken.mp4").write_bytes(b"not a video")
+    out = tmp_path / "report"
+    argv = ["quality", str(folder), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    table = pd.read_parquet(out / "quality.parquet").set_index("id")
+    assert "cannot read video" in table.loc["broken", "error"] and not table.loc["good", "error"]
+    assert np.isfinite(table.loc["good", "psnr"]) and np.isnan(table.loc["broken", "psnr"])
+    assert "broken not measured" in (out / "quality.md").read_text()
+    assert json.loads((out / "quality.json").read_text())["failed"].keys() == {"broken"}
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["quality", str(tmp_path / "missing"), "--no-progress"]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["quality", str(tmp_path / "empty"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("equime: error:") for line in err)
