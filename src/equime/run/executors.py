@@ -96,7 +96,11 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         raise EquimeError("--executor ray needs Ray: pip install 'equime[ray]'") from None
     if ray.is_initialized():
         return False
-    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.WARNING,
+    }
     if address is not None:
         check_address(address)
     else:
