@@ -98,7 +98,16 @@ def build_tiny_ltx(folder: Path) -> Path:
     pipe = LTXImageToVideoPipeline(
         transformer=transformer,
         vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(),
+        # the real checkpoint's scheduler settings (dynamic shifting: the condition pipeline
+        # cannot use them as they are, so this exercises EquiME's fix)
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            use_dynamic_shifting=True,
+            base_shift=0.95,
+            max_shift=2.05,
+            base_image_seq_len=1024,
+            max_image_seq_len=4096,
+            shift_terminal=0.1,
+        ),
         text_encoder=text_encoder,
         tokenizer=tokenizer,
     )

@@ -144,6 +144,8 @@ class LtxGenerator:
     ) -> None:
         import torch
 
+        if pipeline not in PIPELINES:
+            raise EquimeError(f"ltx: pipeline '{pipeline}' unknown; use {' or '.join(PIPELINES)}")
         self.model = str(model)
         self.pipeline_kind = pipeline
         self.steps = int(steps)
