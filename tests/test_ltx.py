@@ -153,6 +153,7 @@ def test_generate_ltx_writes_videos_and_rows(ltx_run: Path, tiny_ltx: Path) -> N
         assert f"micro-expression of {row.target_emotion}" in row.prompt
     card = json.loads((ltx_run / "dataset.json").read_text())
     assert card["config"]["generator"] == "ltx"
+    assert card["versions"]["diffusers"] == meta["generator_version"].iloc[0].split()[1][:-1]
     assert card["config"]["generator_options"]["model"] == str(tiny_ltx)
     assert (ltx_run / "contact_sheet.png").is_file()
     assert "no ground-truth timing" in (ltx_run / "README.md").read_text()

@@ -30,7 +30,18 @@ CITATION = "\n".join(
         "}",
     ]
 )
-_PACKAGES = ("numpy", "opencv-contrib-python", "av", "mediapipe", "pandas", "pyarrow", "scipy")
+_PACKAGES = (
+    "numpy",
+    "opencv-contrib-python",
+    "av",
+    "mediapipe",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "torch",  # torch, diffusers, transformers: what the ltx backend's frames depend on
+    "diffusers",
+    "transformers",
+)
 
 
 def versions() -> dict[str, str]:
