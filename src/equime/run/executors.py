@@ -181,13 +181,14 @@ class RayExecutor:
                     continue
                 idle.append(slot)
                 failures[index] = failures.get(index, 0) + 1
+                times = f"{failures[index]} time{'s' if failures[index] > 1 else ''}"
                 if failures[index] <= self.retries:
                     log.warning("task %d failed (%s); retry %d", index, reason, failures[index])
                     queue.appendleft((index, item))
                 elif on_error is not None:
-                    yield on_error(item, f"failed {failures[index]} times: {reason}")
+                    yield on_error(item, f"failed {times}: {reason}")
                 else:
-                    raise EquimeError(f"ray: a task failed {failures[index]} times: {reason}")
+                    raise EquimeError(f"ray: a task failed {times}: {reason}")
         finally:
             for actor in actors:
                 ray.kill(actor, no_restart=True)
