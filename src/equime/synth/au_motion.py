@@ -7,8 +7,9 @@ micro-expressions (0.15-0.45) therefore move skin by roughly 1-4 px on a 256 px 
 
 `hold` lists landmarks pinned in place for that AU (the iris when a lid moves, the other lip when
 one lip moves), so the motion stays where the anatomy puts it. `sigma` is how far (IOD) the skin
-around a moving landmark is dragged along. `blendshapes` are the MediaPipe blendshapes expected to
-rise, used to verify that the warp is detectable.
+around a moving landmark is dragged along. The MediaPipe blendshapes each AU's motion must raise
+(so a detector sees it) are data in `equime.facs.blendshapes` (data/au_blendshapes.json), shared
+with the verify read-out.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class AUMotion:
     moves: tuple[Move, ...]
     hold: tuple[int, ...] = ()
     sigma: float = 0.12  # IOD
-    blendshapes: tuple[str, ...] = ()
 
 
 # Landmark groups used below (beyond the region sets).
@@ -67,7 +67,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_EYES,
         sigma=0.14,
-        blendshapes=("browInnerUp",),
     ),
     2: AUMotion(
         moves=(
@@ -77,7 +76,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_EYES,
         sigma=0.14,
-        blendshapes=("browOuterUpLeft", "browOuterUpRight"),
     ),
     4: AUMotion(
         moves=(
@@ -88,13 +86,11 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.LOWER_LID, r.IRIS, r.NOSE_BRIDGE),
         sigma=0.14,
-        blendshapes=("browDownLeft", "browDownRight"),
     ),
     5: AUMotion(
         moves=(Move(_idx(r.UPPER_LID), up=0.07), Move(_idx(r.UPPER_LID_CREASE), up=0.04)),
         hold=_idx(r.LOWER_LID, r.IRIS, r.EYE_CORNERS),
         sigma=0.06,
-        blendshapes=("eyeWideLeft", "eyeWideRight"),
     ),
     6: AUMotion(
         moves=(
@@ -105,7 +101,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LID, r.IRIS),
         sigma=0.12,
-        blendshapes=("cheekSquintLeft", "cheekSquintRight"),
     ),
     7: AUMotion(
         moves=(
@@ -115,7 +110,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.IRIS),
         sigma=0.1,
-        blendshapes=("eyeSquintLeft", "eyeSquintRight"),
     ),
     9: AUMotion(
         moves=(
@@ -126,7 +120,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.IRIS, r.LOWER_LIP),
         sigma=0.1,
-        blendshapes=("noseSneerLeft", "noseSneerRight"),
     ),
     10: AUMotion(
         moves=(
@@ -137,7 +130,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.LOWER_LIP, _NOSE_TIP),
         sigma=0.09,
-        blendshapes=("mouthUpperUpLeft", "mouthUpperUpRight"),
     ),
     12: AUMotion(
         moves=(
@@ -147,7 +139,6 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_NASOLABIAL, up=0.03, out=0.01),
         ),
         sigma=0.14,
-        blendshapes=("mouthSmileLeft", "mouthSmileRight"),
     ),
     14: AUMotion(
         moves=(
@@ -155,7 +146,6 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_LIP_SIDES, out=-0.03),
         ),
         sigma=0.12,
-        blendshapes=("mouthDimpleLeft", "mouthDimpleRight"),
     ),
     15: AUMotion(
         moves=(
@@ -164,7 +154,6 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_MOUTH_CHEEK, up=-0.04),
         ),
         sigma=0.1,
-        blendshapes=("mouthFrownLeft", "mouthFrownRight"),
     ),
     16: AUMotion(
         moves=(
@@ -174,13 +163,11 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP, r.LIP_CORNERS),
         sigma=0.09,
-        blendshapes=("mouthLowerDownLeft", "mouthLowerDownRight"),
     ),
     17: AUMotion(
         moves=(Move(r.CHIN, up=0.06), Move(r.LOWER_LIP_OUTER, up=0.05)),
         hold=_idx(r.UPPER_LIP_INNER, r.LIP_CORNERS),
         sigma=0.12,
-        blendshapes=("mouthShrugLower",),
     ),
     20: AUMotion(
         moves=(
@@ -189,7 +176,6 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_MOUTH_CHEEK, out=0.04),
         ),
         sigma=0.1,
-        blendshapes=("mouthStretchLeft", "mouthStretchRight"),
     ),
     23: AUMotion(
         moves=(
@@ -199,19 +185,16 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP_INNER[1:-1], r.LOWER_LIP_INNER[1:-1]),
         sigma=0.1,
-        blendshapes=("mouthPressLeft", "mouthPressRight", "mouthPucker"),
     ),
     24: AUMotion(
         moves=(Move(r.UPPER_LIP_OUTER, up=-0.03), Move(r.LOWER_LIP_OUTER, up=0.03)),
         hold=_idx(r.UPPER_LIP_INNER, r.LOWER_LIP_INNER),
         sigma=0.08,
-        blendshapes=("mouthPressLeft", "mouthPressRight"),
     ),
     25: AUMotion(
         moves=(Move(r.LOWER_LIP_INNER, up=-0.05), Move(r.LOWER_LIP_OUTER, up=-0.04)),
         hold=_idx(r.UPPER_LIP, r.LIP_CORNERS),
         sigma=0.08,
-        blendshapes=("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight"),
     ),
     26: AUMotion(
         moves=(
@@ -222,7 +205,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP_OUTER, r.UPPER_LIP_INNER[1:-1]),
         sigma=0.18,
-        blendshapes=("jawOpen",),
     ),
 }
 
