@@ -1,4 +1,4 @@
-"""`equime verify DATASET`: read the AUs back from every video and check them against the request."""
+"""`equime verify DATASET`: read the AUs back from every video; check them against the request."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ def assess(
         "identity_drift": identity,
         "pose_drift": pose,
         "verify_detected": detected,
-        "verify_frames_read": int(len(readout.frames)),
+        "verify_frames_read": len(readout.frames),
     }
     reasons = failure_reasons(row, want, measured, missing, unrequested, cfg)
     row["verified"] = not reasons

@@ -185,15 +185,21 @@ def reject_failures(root: Path, table: pd.DataFrame) -> int:
 # --- a plain folder (real dataset) --------------------------------------------------------------
 
 
+def _is_video(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() in VIDEO_SUFFIXES
+    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
+
+
 def find_videos(folder: Path) -> list[Path]:
-    """Video files and frame folders (folders holding images) under `folder`, sorted."""
-    found = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
-            found.append(path)
-        elif path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
-            found.append(path)
-    return found
+    """Video files and frame folders (folders holding images) under `folder`, sorted; hidden
+    files and folders are skipped."""
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and _is_video(path)
+    ]
 
 
 def verify_folder(
