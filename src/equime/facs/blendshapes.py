@@ -74,13 +74,15 @@ BLENDSHAPE_NAMES = (  # MediaPipe's 52 output categories, in its order
 def au_blendshapes() -> dict[int, tuple[str, ...]]:
     """AU number -> the blendshapes it raises (every catalogue AU has at least one)."""
     text = (resources.files("equime") / "data" / "au_blendshapes.json").read_text(encoding="utf-8")
-    table = {int(k): tuple(v) for k, v in json.loads(text)["aus"].items()}
-    check_mapping(table)
+    data = json.loads(text)
+    table = {int(k): tuple(v) for k, v in data["aus"].items()}
+    check_mapping(table, tuple(data.get("silent", {}).get("blendshapes", ())))
     return table
 
 
-def check_mapping(table: dict[int, tuple[str, ...]]) -> None:
-    """Every catalogue AU is mapped, only to real blendshape names; nothing else is mapped."""
+def check_mapping(table: dict[int, tuple[str, ...]], silent: tuple[str, ...] = ()) -> None:
+    """Every catalogue AU is mapped, only to real blendshape names that the model does raise
+    (`silent` ones never move); nothing else is mapped."""
     known = set(BLENDSHAPE_NAMES)
     problems = [f"AU{n}: not in the catalogue" for n in table if n not in AUS]
     problems += [f"AU{n}: not mapped" for n in AUS if not table.get(n)]
@@ -89,6 +91,12 @@ def check_mapping(table: dict[int, tuple[str, ...]]) -> None:
         for n, names in table.items()
         for name in names
         if name not in known
+    ]
+    problems += [
+        f"AU{n}: '{name}' is silent in MediaPipe's model"
+        for n, names in table.items()
+        for name in names
+        if name in silent
     ]
     if problems:
         raise EquimeError("data/au_blendshapes.json: " + "; ".join(problems))

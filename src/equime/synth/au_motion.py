@@ -14,7 +14,7 @@ with the verify read-out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,6 +44,7 @@ class AUMotion:
     moves: tuple[Move, ...]
     hold: tuple[int, ...] = ()
     sigma: float = 0.12  # IOD
+    gain: float = 1.0  # detectability gain at low intensity (see GAINS, `response`)
 
 
 # Landmark groups used below (beyond the region sets).
@@ -134,10 +135,11 @@ MOTIONS: dict[int, AUMotion] = {
     12: AUMotion(
         moves=(
             Move(_idx(r.LIP_CORNERS), up=0.11, out=0.08),
-            Move(_LIP_SIDES, up=0.05, out=0.04),
+            Move(_LIP_SIDES, up=0.02, out=0.04),
             Move(_MOUTH_CHEEK, up=0.05, out=0.04),
             Move(_NASOLABIAL, up=0.03, out=0.01),
         ),
+        hold=_LIP_CENTRE_UPPER + _LIP_CENTRE_LOWER,  # a smile pulls corners, not the lip centre
         sigma=0.14,
     ),
     14: AUMotion(
@@ -208,8 +210,34 @@ MOTIONS: dict[int, AUMotion] = {
     ),
 }
 
+# Detectability gains (warp 1.1): at micro intensities the anatomical magnitudes above left several
+# AUs below what the MediaPipe read-out can see (`equime verify`, docs/verify.md), so subtle AUs
+# get a steeper response at low intensity that still ends at the table's motion at intensity 1.
+GAINS: dict[int, float] = {
+    1: 3.0,
+    4: 3.0,
+    5: 3.0,
+    7: 1.5,
+    9: 2.0,
+    14: 2.0,
+    15: 3.0,
+    17: 2.0,
+    20: 1.5,
+    26: 2.0,
+}
+MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
+
 # AUs whose motion opens a gap between the lips; the generator shades it a little (mouth interior).
 LIP_GAP_AUS = (16, 25, 26)
+
+
+def response(code: str, intensity: float) -> float:
+    """Share of the unit motion shown at `intensity`: 1 - (1 - i) ** gain. Slope `gain` near 0
+    (micro-expressions move `gain` times further), 1 at i = 1 (full motion never exceeds the table,
+    so nothing folds), monotone in between; gain 1 is the identity."""
+    gain = motion(code).gain
+    i = min(max(float(intensity), 0.0), 1.0)
+    return 1.0 - (1.0 - i) ** gain
 
 
 def motion(code: str) -> AUMotion:
