@@ -18,6 +18,8 @@ class VerifyConfig:
     lead_in: float = 0.25  # share of the clip (from its start) taken as the neutral baseline
     min_lead_in: int = 3  # at least this many read frames in the baseline
     smooth: int = 3  # moving-average width in read frames (after a 3-frame median)
+    detrend: int = 31  # frames of the running median removed as slow drift (0 = off); keep it
+    # at least 3x an expression's length (31 frames = 1.2 s at 25 fps; raise it for 200 fps video)
     z_threshold: float = 4.0  # an AU "rose" when its activation exceeds this many noise SDs ...
     min_rise: float = 0.01  # ... and this much blendshape score
     noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)
@@ -34,6 +36,7 @@ class VerifyConfig:
             (self.every >= 1, f"--every {self.every} must be at least 1"),
             (0 < self.lead_in < 1, f"lead_in {self.lead_in} must be between 0 and 1"),
             (self.smooth >= 1, f"smooth {self.smooth} must be at least 1"),
+            (self.detrend >= 0, f"--detrend {self.detrend} must be 0 (off) or more frames"),
             (self.z_threshold > 0, f"z_threshold {self.z_threshold} must be positive"),
             (0 < self.edge_level < 1, f"edge_level {self.edge_level} must be between 0 and 1"),
         ]

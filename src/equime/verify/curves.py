@@ -1,8 +1,11 @@
 """AU read-out, step 2: blendshape scores -> per-AU activation curves relative to the neutral
 lead-in, smoothed, with each AU's baseline noise.
 
-activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in),
-then a 3-frame median (drops single-frame detector glitches) and a centred moving average. The
+activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), minus
+its slow trend (a running median over `detrend` frames: a micro-expression is a short rise and fall,
+while head motion and lighting drift move some blendshapes, eyeWide and eyeSquint above all, slowly
+and steadily across a clip), then a 3-frame median (drops single-frame detector glitches) and a
+centred moving average. The
 noise of an AU is the SD of its smoothed curve over the lead-in, raised to the upper end of its 95%
 confidence interval (a short lead-in under-estimates it: x1.23 for 40 frames, x1.64 for 10): a rise
 is only believed when it stands out from what the detector does on a still face in the same video.
@@ -63,6 +66,9 @@ def au_curves(readout: Readout, cfg: VerifyConfig) -> AUCurves:
     delta = scores - scores.iloc[:n_lead].mean()
     table = au_blendshapes()
     raw = np.stack([delta[list(names)].mean(axis=1).to_numpy() for names in table.values()], 1)
+    window = round(cfg.detrend / cfg.every) | 1  # odd, in read frames
+    if cfg.detrend and window >= 5 and len(raw) > window:
+        raw = raw - median_filter(raw, size=(window, 1), mode="nearest")
     values = smooth(raw, cfg.smooth)
     noise = np.maximum(
         values[:n_lead].std(axis=0, ddof=1) * upper_sd_factor(n_lead), cfg.noise_floor
