@@ -80,9 +80,9 @@ MOTIONS: dict[int, AUMotion] = {
     ),
     4: AUMotion(
         moves=(
-            Move(_idx(r.BROW_INNER), up=-0.10, out=-0.07),
-            Move(_idx(r.BROW_MIDDLE), up=-0.08, out=-0.04),
-            Move(_idx(r.BROW_OUTER), up=-0.04),
+            Move(_idx(r.BROW_INNER), up=-0.06, out=-0.08),  # with AU1: raised and drawn in
+            Move(_idx(r.BROW_MIDDLE), up=-0.10, out=-0.04),
+            Move(_idx(r.BROW_OUTER), up=-0.07),
             Move(_FOREHEAD_INNER, up=-0.04, out=-0.03),
         ),
         hold=_idx(r.LOWER_LID, r.IRIS, r.NOSE_BRIDGE),
@@ -116,8 +116,8 @@ MOTIONS: dict[int, AUMotion] = {
         moves=(
             Move(_idx(r.NOSE_WING), up=0.08),
             Move(_idx(r.BROW_INNER), up=-0.04, out=-0.02),
-            Move(r.PHILTRUM, up=0.04),
-            Move(r.UPPER_LIP_OUTER, up=0.03),
+            Move(r.PHILTRUM, up=0.05),
+            Move(r.UPPER_LIP_OUTER, up=0.05),  # the wrinkle drags the upper lip up with it
         ),
         hold=_idx(r.IRIS, r.LOWER_LIP),
         sigma=0.1,
@@ -173,7 +173,7 @@ MOTIONS: dict[int, AUMotion] = {
     ),
     20: AUMotion(
         moves=(
-            Move(_idx(r.LIP_CORNERS), up=-0.01, out=0.10),
+            Move(_idx(r.LIP_CORNERS), up=-0.03, out=0.10),  # lateral and a little down
             Move(_LIP_SIDES, out=0.05),
             Move(_MOUTH_CHEEK, out=0.04),
         ),

@@ -1,7 +1,8 @@
 """AU read-out, step 2: blendshape scores -> per-AU activation curves relative to the neutral
 lead-in, smoothed, with each AU's baseline noise.
 
-activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), minus
+activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), on
+the side (Left/Right blendshapes) that moved more, minus
 its slow trend (a running median over `detrend` frames: a micro-expression is a short rise and fall,
 while head motion and lighting drift move some blendshapes, eyeWide and eyeSquint above all, slowly
 and steadily across a clip), then a 3-frame median (drops single-frame detector glitches) and a
@@ -51,6 +52,17 @@ def smooth(values: np.ndarray, width: int) -> np.ndarray:
     return values
 
 
+def side_max(delta: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+    """An AU's activation: the mean of its blendshapes on the side that moved more (so a one-sided
+    AU such as contempt's R12 is not halved); unsided names count for both sides."""
+    both = [n for n in names if not n.endswith(("Left", "Right"))]
+    sides = [[n for n in names if n.endswith(end)] + both for end in ("Left", "Right")]
+    sides = [s for s in sides if s] or [list(names)]
+    if all(sorted(s) == sorted(sides[0]) for s in sides):
+        return delta[list(names)].mean(axis=1).to_numpy()
+    return np.max([delta[s].mean(axis=1).to_numpy() for s in sides], axis=0)
+
+
 def upper_sd_factor(n: int, confidence: float = 0.95) -> float:
     """SD from n samples -> the upper bound of its one-sided `confidence` interval (chi-square)."""
     if n < 2:
@@ -65,7 +77,8 @@ def au_curves(readout: Readout, cfg: VerifyConfig) -> AUCurves:
     n_lead = lead_in_count(readout, cfg)
     delta = scores - scores.iloc[:n_lead].mean()
     table = au_blendshapes()
-    raw = np.stack([delta[list(names)].mean(axis=1).to_numpy() for names in table.values()], 1)
+    raw = np.stack([side_max(delta, names) for names in table.values()], 1)
+    raw = raw - raw[:n_lead].mean(axis=0)  # the max of two sides is biased upward; recentre
     window = round(cfg.detrend / cfg.every) | 1  # odd, in read frames
     if cfg.detrend and window >= 5 and len(raw) > window:
         raw = raw - median_filter(raw, size=(window, 1), mode="nearest")
