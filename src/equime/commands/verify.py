@@ -21,6 +21,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("dataset", help="a dataset folder, or a folder of videos / frame folders")
     p.add_argument("--every", type=int, default=1, help="read every k-th frame (default 1)")
     p.add_argument("--lead-in", type=float, default=0.25, help="neutral share at the clip start")
+    p.add_argument(
+        "--detrend", type=int, default=31, help="frames of slow drift removed (default 31; 0 = off)"
+    )
     p.add_argument("--reject", action="store_true", help="move failures to rejected.csv")
     p.add_argument("--plots", action="store_true", help="one AU-curve PNG per emotion")
     p.add_argument(
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dataset)
     if not root.is_dir():
         raise EquimeError(f"{root}: not a folder")
-    cfg = VerifyConfig(every=args.every, lead_in=args.lead_in)
+    cfg = VerifyConfig(every=args.every, lead_in=args.lead_in, detrend=args.detrend)
     layout = DatasetLayout(root)
     if not layout.metadata_parquet.is_file():
         out = Path(args.out) if args.out else root.parent / f"{root.name}_verify"
@@ -55,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         if args.plots:
             from equime.verify.plots import plot_results
 
-            plot_results(results, out / "plots", group=lambda r: Path(r.video).parts[0])
+            plot_results(
+                results, out / "plots", lambda r: Path(r.video).parts[0], None, cfg.z_threshold
+            )
         shown = int(table["expression"].sum())
         print(f"{out}: {len(table)} videos read, {shown} with an expression (timing estimated)")
         return 0
