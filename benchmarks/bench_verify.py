@@ -29,7 +29,7 @@ def markdown(frame: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table (pandas' to_markdown needs the `tabulate` package)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for key, row in frame.iterrows():
+    for key, row in frame.astype(object).iterrows():
         cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
         lines.append("| " + " | ".join([str(key), *cells]) + " |")
     return "\n".join(lines)
