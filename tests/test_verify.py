@@ -164,9 +164,16 @@ def test_plots_one_png_per_emotion(verified: Path) -> None:
 def test_columns_survive_a_resumed_generate(verified: Path, tmp_path: Path) -> None:
     copy = tmp_path / "ds"
     shutil.copytree(verified, copy)
-    _generate(copy, "--emotions", "surprise,happiness")
+    gone = pd.read_parquet(copy / "metadata.parquet").iloc[0]
+    (copy / gone["file_name"]).unlink()
+    assert main(["verify", str(copy), "--no-progress", "--every", "4"]) == 0
+    meta = pd.read_parquet(copy / "metadata.parquet").set_index("id")
+    assert "missing" in meta.loc[gone["id"], "verify_reasons"]
+    assert not meta.loc[gone["id"], "verified"] and meta["est_apex"].notna().sum() == 3
+    _generate(copy, "--emotions", "surprise,happiness")  # resume: remakes the missing video
     meta = pd.read_parquet(copy / "metadata.parquet")
-    assert "au_f1" in meta.columns and meta["est_apex"].notna().all()
+    assert (copy / gone["file_name"]).is_file() and "au_f1" in meta.columns
+    assert meta["verify_reasons"].notna().all()  # verify's columns survive the rebuild
 
 
 def test_no_expression_fails_and_reject_keeps_the_video(blank: Path, capsys) -> None:
@@ -225,15 +232,18 @@ def test_plain_folder_of_videos_and_frame_folders(verified: Path, tmp_path: Path
     assert [p.name for p in frame_files(real / "sub01" / "clip1")][8:11] == [
         "img9.png", "img10.png", "img11.png"
     ]  # fmt: skip
+    (real / "broken.mp4").write_bytes(b"not a video")
     out = tmp_path / "out"
     assert main(["verify", str(real), "--out", str(out), "--no-progress", "--plots"]) == 0
     table = pd.read_csv(out / "spotting.csv", keep_default_na=False)
-    assert table["video"].tolist() == ["sub01/clip0.mp4", "sub01/clip1"]
+    assert table["video"].tolist() == ["broken.mp4", "sub01/clip0.mp4", "sub01/clip1"]
+    assert "cannot read video" in table["error"].iloc[0] and not table["expression"].iloc[0]
+    table = table.iloc[1:].astype({"est_apex": float})
     assert table["expression"].all() and table["verify_timing"].eq("estimated").all()
     assert (table["est_apex"] - row["apex"]).abs().max() <= 2
     assert table["measured_aus"].iloc[0] == table["measured_aus"].iloc[1] != ""
     assert (out / "au_curves.parquet").is_file() and (out / "plots" / "sub01.png").is_file()
-    assert "2 videos read, 2 with an expression" in capsys.readouterr().out
+    assert "3 videos read, 2 with an expression" in capsys.readouterr().out
 
 
 def test_user_errors_are_one_line(tmp_path: Path, capsys) -> None:

@@ -125,19 +125,24 @@ def verify_dataset(
     if not layout.metadata_parquet.is_file():
         raise EquimeError(f"{root}: no metadata.parquet (is it a dataset made by equime generate?)")
     meta = pd.read_parquet(layout.metadata_parquet)
-    results = []
+    results: list[VideoResult] = []
+    failed: list[dict] = []
     with _landmarker(face_model) as landmarker:
         for _, row in tqdm(
             meta.iterrows(), total=len(meta), desc="verify", unit="video", disable=not progress
         ):
             path = root / str(row["file_name"])
-            if not path.is_file():
-                raise EquimeError(f"{path}: video listed in metadata is missing")
-            res = verify_video(
-                path, landmarker, requested_aus(row), cfg, truth_of(row), str(row["id"])
-            )
+            try:
+                if not path.is_file():
+                    raise EquimeError(f"{row['file_name']}: video listed in metadata is missing")
+                res = verify_video(
+                    path, landmarker, requested_aus(row), cfg, truth_of(row), str(row["id"])
+                )
+            except EquimeError as exc:  # one bad video fails itself, not the whole run
+                failed.append({"id": str(row["id"]), "verified": False, "verify_reasons": str(exc)})
+                continue
             results.append(res)
-    table = pd.DataFrame([{"id": r.video, **r.row} for r in results])
+    table = pd.DataFrame([*({"id": r.video, **r.row} for r in results), *failed])
     out = root / "verify"
     out.mkdir(exist_ok=True)
     layout.tmp.mkdir(parents=True, exist_ok=True)
@@ -212,11 +217,15 @@ def verify_folder(
         raise EquimeError(
             f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) or frame folders found"
         )
-    results = []
+    results: list[VideoResult] = []
+    failed: list[dict] = []
     with _landmarker(face_model) as landmarker:
         for path in tqdm(videos, desc="verify", unit="video", disable=not progress):
             name = path.relative_to(folder).as_posix()
-            results.append(verify_video(path, landmarker, {}, cfg, None, name))
+            try:
+                results.append(verify_video(path, landmarker, {}, cfg, None, name))
+            except EquimeError as exc:  # recorded in spotting.csv; the others go on
+                failed.append({"video": name, "expression": False, "error": str(exc)})
     keep = [
         "measured_aus",
         "verify_au_z",
@@ -229,12 +238,11 @@ def verify_folder(
         "verify_detected",
         "verify_frames_read",
     ]
-    table = pd.DataFrame(
-        [
-            {"video": r.video, "expression": r.spot.found, **{k: r.row[k] for k in keep}}
-            for r in results
-        ]
-    )
+    done = [
+        {"video": r.video, "expression": r.spot.found, "error": "", **{k: r.row[k] for k in keep}}
+        for r in results
+    ]
+    table = pd.DataFrame([*done, *failed]).sort_values("video", ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".tmp"
     tmp.mkdir(exist_ok=True)
