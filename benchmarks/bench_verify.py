@@ -73,13 +73,7 @@ def main() -> None:
         print(
             f"\nfull verify (every frame): {frames / (time.perf_counter() - start):.0f} frames/s\n"
         )
-        by_emotion = summary_by_emotion(meta, table)
-        unrequested = table.assign(extra=table["verify_unrequested_aus"] != "")
-        unrequested = unrequested.merge(meta[["id", "target_emotion"]], on="id")
-        by_emotion["videos_with_unrequested_au"] = unrequested.groupby("target_emotion")[
-            "extra"
-        ].mean()
-        print(markdown(by_emotion))
+        print(markdown(summary_by_emotion(meta, table)))
         print()
         print(markdown(summary_by_au(meta, table)))
 

@@ -234,7 +234,10 @@ def test_plain_folder_of_videos_and_frame_folders(verified: Path, tmp_path: Path
     ]  # fmt: skip
     (real / "broken.mp4").write_bytes(b"not a video")
     out = tmp_path / "out"
-    assert main(["verify", str(real), "--out", str(out), "--no-progress", "--plots"]) == 0
+    assert (
+        main(["verify", str(real), "--out", str(out), "--no-progress", "--plots", "--workers", "2"])
+        == 0
+    )
     table = pd.read_csv(out / "spotting.csv", keep_default_na=False)
     assert table["video"].tolist() == ["broken.mp4", "sub01/clip0.mp4", "sub01/clip1"]
     assert "cannot read video" in table["error"].iloc[0] and not table["expression"].iloc[0]

@@ -29,6 +29,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--out", help="output folder for a plain folder (default DATASET/../<name>_verify)"
     )
+    p.add_argument(
+        "--workers", type=int, default=1, help="parallel processes (default 1; 0 = all cores)"
+    )
     p.add_argument("--face-model", help="path to face_landmarker.task")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(run=run)
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     layout = DatasetLayout(root)
     if not layout.metadata_parquet.is_file():
         out = Path(args.out) if args.out else root.parent / f"{root.name}_verify"
-        table, results = verify_folder(root, out, cfg, args.face_model, args.progress)
+        table, results = verify_folder(root, out, cfg, args.face_model, args.progress, args.workers)
         if args.plots:
             from equime.verify.plots import plot_results
 
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise EquimeError("--out is for plain folders; a dataset's columns go into its metadata")
     from equime.dataset.metadata import update_columns
 
-    table, results = verify_dataset(root, cfg, args.face_model, args.progress)
+    table, results = verify_dataset(root, cfg, args.face_model, args.progress, args.workers)
     meta = update_columns(root, "verify", table)
     with pd.option_context("display.width", 120, "display.precision", 2):
         print(summary_by_emotion(meta, table).to_string())

@@ -155,6 +155,7 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_LIP_SIDES, up=-0.04),
             Move(_MOUTH_CHEEK, up=-0.04),
         ),
+        hold=_LIP_CENTRE_UPPER + _LIP_CENTRE_LOWER,  # the corners drop, the mouth stays closed
         sigma=0.1,
     ),
     16: AUMotion(
@@ -216,14 +217,15 @@ MOTIONS: dict[int, AUMotion] = {
 GAINS: dict[int, float] = {
     1: 3.0,
     4: 3.0,
-    5: 3.0,
-    7: 1.5,
+    5: 4.0,
+    7: 2.5,
     9: 2.0,
     14: 2.0,
     15: 3.0,
     17: 2.0,
     20: 1.5,
-    26: 2.0,
+    23: 3.0,
+    26: 3.0,
 }
 MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
 

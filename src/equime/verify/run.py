@@ -49,6 +49,67 @@ def verify_video(
     return VideoResult(name or path.name, row, curves, spotted)
 
 
+@dataclass(frozen=True)
+class VerifyItem:
+    """One video to verify: plain data, so a worker process can take it."""
+
+    name: str
+    path: str
+    requested: dict[str, float]
+    truth: Truth | None = None
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    items: list[VerifyItem]
+    cfg: VerifyConfig
+    face_model: str | None
+
+
+def verify_chunk(task: VerifyTask) -> list[VideoResult | dict]:
+    """Verify a chunk of videos with one landmarker; an unreadable or missing video becomes a
+    `{"name", "error"}` record instead of stopping the others."""
+    out: list[VideoResult | dict] = []
+    with _landmarker(task.face_model) as landmarker:
+        for item in task.items:
+            path = Path(item.path)
+            try:
+                if not path.exists():
+                    raise EquimeError(f"{item.name}: video is missing ({path.name})")
+                out.append(
+                    verify_video(path, landmarker, item.requested, task.cfg, item.truth, item.name)
+                )
+            except EquimeError as exc:  # one bad video fails itself, not the whole run
+                out.append({"name": item.name, "error": str(exc)})
+    return out
+
+
+def run_items(
+    items: list[VerifyItem],
+    cfg: VerifyConfig,
+    face_model: str | None,
+    workers: int = 1,
+    progress: bool = True,
+) -> tuple[list[VideoResult], list[dict]]:
+    """Verify items on `workers` processes (0 = all cores); results in the items' order."""
+    from equime.run.executors import create_executor
+
+    executor = create_executor("local", workers=workers)
+    size = max(1, min(16, -(-len(items) // (executor.workers * 4))))
+    tasks = [VerifyTask(items[i : i + size], cfg, face_model) for i in range(0, len(items), size)]
+    done: dict[str, VideoResult | dict] = {}
+    with tqdm(total=len(items), desc="verify", unit="video", disable=not progress) as bar:
+        for chunk in executor.map(verify_chunk, tasks):
+            for res in chunk:
+                done[res.video if isinstance(res, VideoResult) else res["name"]] = res
+            bar.update(len(chunk))
+    ordered = [done[item.name] for item in items]
+    return (
+        [r for r in ordered if isinstance(r, VideoResult)],
+        [r for r in ordered if not isinstance(r, VideoResult)],
+    )
+
+
 def curves_table(results: list[VideoResult]) -> pd.DataFrame:
     """Long table: video, frame, au, activation, z (one row per read frame and AU)."""
     parts = []
@@ -118,30 +179,25 @@ def _finite(value: object) -> bool:
 
 
 def verify_dataset(
-    root: Path, cfg: VerifyConfig, face_model: str | None = None, progress: bool = True
+    root: Path,
+    cfg: VerifyConfig,
+    face_model: str | None = None,
+    progress: bool = True,
+    workers: int = 1,
 ) -> tuple[pd.DataFrame, list[VideoResult]]:
     """Verify every video of a dataset; returns (verify columns by id, per-video results)."""
     layout = DatasetLayout(root)
     if not layout.metadata_parquet.is_file():
         raise EquimeError(f"{root}: no metadata.parquet (is it a dataset made by equime generate?)")
     meta = pd.read_parquet(layout.metadata_parquet)
-    results: list[VideoResult] = []
-    failed: list[dict] = []
-    with _landmarker(face_model) as landmarker:
-        for _, row in tqdm(
-            meta.iterrows(), total=len(meta), desc="verify", unit="video", disable=not progress
-        ):
-            path = root / str(row["file_name"])
-            try:
-                if not path.is_file():
-                    raise EquimeError(f"{row['file_name']}: video listed in metadata is missing")
-                res = verify_video(
-                    path, landmarker, requested_aus(row), cfg, truth_of(row), str(row["id"])
-                )
-            except EquimeError as exc:  # one bad video fails itself, not the whole run
-                failed.append({"id": str(row["id"]), "verified": False, "verify_reasons": str(exc)})
-                continue
-            results.append(res)
+    items = [
+        VerifyItem(
+            str(row["id"]), str(root / str(row["file_name"])), requested_aus(row), truth_of(row)
+        )
+        for _, row in meta.iterrows()
+    ]
+    results, errors = run_items(items, cfg, face_model, workers, progress)
+    failed = [{"id": e["name"], "verified": False, "verify_reasons": e["error"]} for e in errors]
     table = pd.DataFrame([*({"id": r.video, **r.row} for r in results), *failed])
     out = root / "verify"
     out.mkdir(exist_ok=True)
@@ -208,7 +264,12 @@ def find_videos(folder: Path) -> list[Path]:
 
 
 def verify_folder(
-    folder: Path, out: Path, cfg: VerifyConfig, face_model: str | None = None, progress: bool = True
+    folder: Path,
+    out: Path,
+    cfg: VerifyConfig,
+    face_model: str | None = None,
+    progress: bool = True,
+    workers: int = 1,
 ) -> tuple[pd.DataFrame, list[VideoResult]]:
     """AU curves and estimated spotting for every video under `folder` (nothing was requested, so
     there is no pass/fail; `measured_aus` says what the read-out saw)."""
@@ -217,15 +278,9 @@ def verify_folder(
         raise EquimeError(
             f"{folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) or frame folders found"
         )
-    results: list[VideoResult] = []
-    failed: list[dict] = []
-    with _landmarker(face_model) as landmarker:
-        for path in tqdm(videos, desc="verify", unit="video", disable=not progress):
-            name = path.relative_to(folder).as_posix()
-            try:
-                results.append(verify_video(path, landmarker, {}, cfg, None, name))
-            except EquimeError as exc:  # recorded in spotting.csv; the others go on
-                failed.append({"video": name, "expression": False, "error": str(exc)})
+    items = [VerifyItem(p.relative_to(folder).as_posix(), str(p), {}) for p in videos]
+    results, errors = run_items(items, cfg, face_model, workers, progress)
+    failed = [{"video": e["name"], "expression": False, "error": e["error"]} for e in errors]
     keep = [
         "measured_aus",
         "verify_au_z",
@@ -260,9 +315,12 @@ def verify_folder(
 
 
 def summary_by_emotion(meta: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Per target emotion: videos, pass rate, mean F1/precision/recall, median |apex error|."""
+    """Per target emotion: videos, pass rate, mean F1/precision/recall/intensity r, median |apex
+    error|, and the share of videos where an AU that was not requested rose above the noise."""
     df = table.merge(meta[["id", "target_emotion"]], on="id")
     df["abs_apex_error"] = df["apex_error_frames"].abs()
+    df["unrequested"] = df["verify_unrequested_aus"].fillna("").astype(str) != ""
+    df["verified"] = df["verified"].astype(bool)
     return df.groupby("target_emotion").agg(
         videos=("id", "size"),
         passed=("verified", "mean"),
@@ -271,6 +329,7 @@ def summary_by_emotion(meta: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
         au_recall=("au_recall", "mean"),
         intensity_r=("au_intensity_r", "mean"),
         median_abs_apex_error=("abs_apex_error", "median"),
+        unrequested=("unrequested", "mean"),
     )
 
 
