@@ -77,6 +77,24 @@ def main() -> None:
         print()
         print(markdown(summary_by_au(meta, table)))
 
+        blank = Path(tmp) / "blank25"  # nothing requested: eps_X only
+        generate(
+            GenerateConfig(
+                source="demo",
+                out=str(blank),
+                fps=25.0,
+                emotions=args.emotions,
+                do_only=True,
+                progress=False,
+            )
+        )
+        table, _ = verify_dataset(blank, VerifyConfig(), progress=False)
+        none = int((table["verify_reasons"] == "no expression").sum())
+        failed = int((~table["verified"].astype(bool)).sum())
+        others = sorted(set(table["verify_reasons"]) - {"no expression"})
+        print(f"\nno AU requested (--do-only): {len(table)} videos, {failed} fail, {none} reported")
+        print(f"as 'no expression'; the others: {others}")
+
 
 if __name__ == "__main__":
     main()

@@ -20,7 +20,7 @@ class VerifyConfig:
     smooth: int = 3  # moving-average width in read frames (after a 3-frame median)
     detrend: int = 31  # frames of the running median removed as slow drift (0 = off); keep it
     # at least 3x an expression's length (31 frames = 1.2 s at 25 fps; raise it for 200 fps video)
-    z_threshold: float = 4.0  # an AU "rose" when its activation exceeds this many noise SDs ...
+    z_threshold: float = 6.0  # an AU "rose" when its activation exceeds this many noise SDs ...
     min_rise: float = 0.01  # ... and this much blendshape score
     noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)
     apex_window: int = 1  # apex activation = mean over apex +- this many read frames

@@ -140,7 +140,7 @@ def failure_reasons(
             parts.append(f"unrequested AU {_join(unrequested)}")
         reasons.append(", ".join(parts))
     err = row["apex_error_frames"]
-    if measured and np.isfinite(err) and abs(err) > cfg.max_apex_error:
+    if want and measured and np.isfinite(err) and abs(err) > cfg.max_apex_error:
         reasons.append(f"apex off by {err:+.0f} frames")
     if np.isfinite(row["identity_drift"]) and row["identity_drift"] > cfg.max_identity_drift:
         reasons.append(f"identity drift {row['identity_drift']:.3f} IOD")

@@ -20,7 +20,7 @@ def plot_results(
     out: Path,
     group: Callable[[object], str],
     meta: pd.DataFrame | None = None,
-    z_threshold: float = 4.0,
+    z_threshold: float = 6.0,
 ) -> list[Path]:
     import matplotlib
 
