@@ -255,3 +255,21 @@ def test_user_errors_are_one_line(tmp_path: Path, capsys) -> None:
     assert main(["verify", str(tmp_path / "empty"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "not a folder" in err and "no videos" in err and "Traceback" not in err
+
+
+def test_drift_separates_identity_from_pose(demo_faces) -> None:
+    from equime.verify.drift import STABLE, drift
+
+    base = demo_faces[0].landmarks.astype(np.float32)
+    still = np.repeat(base[None], 30, axis=0)
+    assert drift(still, 10) == (0.0, 0.0)
+    moved = still.copy()
+    moved[20:] += np.float32([6.0, -3.0])  # the whole head shifts: pose, not identity
+    identity, pose = drift(moved, 10)
+    assert identity < 1e-3 and pose > 0.08
+    warped = still.copy()
+    stable = list(STABLE)
+    centre = base[stable].mean(0)
+    warped[20:, stable, 0] = centre[0] + (base[stable, 0] - centre[0]) * 1.15  # face widens
+    identity, _ = drift(warped, 10)
+    assert identity > 0.04  # fails the default limit

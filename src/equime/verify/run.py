@@ -163,10 +163,11 @@ def requested_aus(row: pd.Series) -> dict[str, float]:
 
 
 def truth_of(row: pd.Series) -> Truth | None:
-    """Ground-truth timing where the generator recorded it (timing_source says so)."""
+    """Ground-truth timing where the generator recorded it (`timing_source` = 'ground truth', as
+    the warp does); a generator that only requests a timing (LTX) gets estimates only."""
     source = str(row.get("timing_source", "") or "")
     values = [row.get(k) for k in ("onset", "apex", "offset")]
-    if source and source != "estimated" and all(_finite(v) for v in values):
+    if source == "ground truth" and all(_finite(v) for v in values):
         return Truth(*(int(v) for v in values))
     return None
 
