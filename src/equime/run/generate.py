@@ -214,6 +214,11 @@ def _finish(
     """Write what is finished, even when the run was interrupted."""
     frame = write_metadata(layout, rows)
     rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
+    if layout.rejected.is_file():  # keep what later stages rejected (`equime verify --reject`)
+        previous = pd.read_csv(layout.rejected, dtype=str, keep_default_na=False)
+        if "stage" in previous:
+            later = previous[~previous["stage"].isin(["faces", "render"])]
+            rejected = pd.concat([rejected, later], ignore_index=True)
     write_text_atomic(layout.rejected, rejected.to_csv(index=False), layout.tmp)
     used = {s.face_id for s in sources}
     source_list = [

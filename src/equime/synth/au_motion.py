@@ -7,13 +7,14 @@ micro-expressions (0.15-0.45) therefore move skin by roughly 1-4 px on a 256 px 
 
 `hold` lists landmarks pinned in place for that AU (the iris when a lid moves, the other lip when
 one lip moves), so the motion stays where the anatomy puts it. `sigma` is how far (IOD) the skin
-around a moving landmark is dragged along. `blendshapes` are the MediaPipe blendshapes expected to
-rise, used to verify that the warp is detectable.
+around a moving landmark is dragged along. The MediaPipe blendshapes each AU's motion must raise
+(so a detector sees it) are data in `equime.facs.blendshapes` (data/au_blendshapes.json), shared
+with the verify read-out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class AUMotion:
     moves: tuple[Move, ...]
     hold: tuple[int, ...] = ()
     sigma: float = 0.12  # IOD
-    blendshapes: tuple[str, ...] = ()
+    gain: float = 1.0  # detectability gain at low intensity (see GAINS, `response`)
 
 
 # Landmark groups used below (beyond the region sets).
@@ -67,7 +68,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_EYES,
         sigma=0.14,
-        blendshapes=("browInnerUp",),
     ),
     2: AUMotion(
         moves=(
@@ -77,24 +77,21 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_EYES,
         sigma=0.14,
-        blendshapes=("browOuterUpLeft", "browOuterUpRight"),
     ),
     4: AUMotion(
         moves=(
-            Move(_idx(r.BROW_INNER), up=-0.10, out=-0.07),
-            Move(_idx(r.BROW_MIDDLE), up=-0.08, out=-0.04),
-            Move(_idx(r.BROW_OUTER), up=-0.04),
+            Move(_idx(r.BROW_INNER), up=-0.06, out=-0.08),  # with AU1: raised and drawn in
+            Move(_idx(r.BROW_MIDDLE), up=-0.10, out=-0.04),
+            Move(_idx(r.BROW_OUTER), up=-0.07),
             Move(_FOREHEAD_INNER, up=-0.04, out=-0.03),
         ),
         hold=_idx(r.LOWER_LID, r.IRIS, r.NOSE_BRIDGE),
         sigma=0.14,
-        blendshapes=("browDownLeft", "browDownRight"),
     ),
     5: AUMotion(
         moves=(Move(_idx(r.UPPER_LID), up=0.07), Move(_idx(r.UPPER_LID_CREASE), up=0.04)),
         hold=_idx(r.LOWER_LID, r.IRIS, r.EYE_CORNERS),
         sigma=0.06,
-        blendshapes=("eyeWideLeft", "eyeWideRight"),
     ),
     6: AUMotion(
         moves=(
@@ -105,7 +102,6 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LID, r.IRIS),
         sigma=0.12,
-        blendshapes=("cheekSquintLeft", "cheekSquintRight"),
     ),
     7: AUMotion(
         moves=(
@@ -115,18 +111,16 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.IRIS),
         sigma=0.1,
-        blendshapes=("eyeSquintLeft", "eyeSquintRight"),
     ),
     9: AUMotion(
         moves=(
             Move(_idx(r.NOSE_WING), up=0.08),
             Move(_idx(r.BROW_INNER), up=-0.04, out=-0.02),
-            Move(r.PHILTRUM, up=0.04),
-            Move(r.UPPER_LIP_OUTER, up=0.03),
+            Move(r.PHILTRUM, up=0.05),
+            Move(r.UPPER_LIP_OUTER, up=0.05),  # the wrinkle drags the upper lip up with it
         ),
         hold=_idx(r.IRIS, r.LOWER_LIP),
         sigma=0.1,
-        blendshapes=("noseSneerLeft", "noseSneerRight"),
     ),
     10: AUMotion(
         moves=(
@@ -137,17 +131,16 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.LOWER_LIP, _NOSE_TIP),
         sigma=0.09,
-        blendshapes=("mouthUpperUpLeft", "mouthUpperUpRight"),
     ),
     12: AUMotion(
         moves=(
             Move(_idx(r.LIP_CORNERS), up=0.11, out=0.08),
-            Move(_LIP_SIDES, up=0.05, out=0.04),
+            Move(_LIP_SIDES, up=0.02, out=0.04),
             Move(_MOUTH_CHEEK, up=0.05, out=0.04),
             Move(_NASOLABIAL, up=0.03, out=0.01),
         ),
+        hold=_LIP_CENTRE_UPPER + _LIP_CENTRE_LOWER,  # a smile pulls corners, not the lip centre
         sigma=0.14,
-        blendshapes=("mouthSmileLeft", "mouthSmileRight"),
     ),
     14: AUMotion(
         moves=(
@@ -155,7 +148,6 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_LIP_SIDES, out=-0.03),
         ),
         sigma=0.12,
-        blendshapes=("mouthDimpleLeft", "mouthDimpleRight"),
     ),
     15: AUMotion(
         moves=(
@@ -163,8 +155,8 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_LIP_SIDES, up=-0.04),
             Move(_MOUTH_CHEEK, up=-0.04),
         ),
+        hold=_LIP_CENTRE_UPPER + _LIP_CENTRE_LOWER,  # the corners drop, the mouth stays closed
         sigma=0.1,
-        blendshapes=("mouthFrownLeft", "mouthFrownRight"),
     ),
     16: AUMotion(
         moves=(
@@ -174,22 +166,19 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP, r.LIP_CORNERS),
         sigma=0.09,
-        blendshapes=("mouthLowerDownLeft", "mouthLowerDownRight"),
     ),
     17: AUMotion(
         moves=(Move(r.CHIN, up=0.06), Move(r.LOWER_LIP_OUTER, up=0.05)),
         hold=_idx(r.UPPER_LIP_INNER, r.LIP_CORNERS),
         sigma=0.12,
-        blendshapes=("mouthShrugLower",),
     ),
     20: AUMotion(
         moves=(
-            Move(_idx(r.LIP_CORNERS), up=-0.01, out=0.10),
+            Move(_idx(r.LIP_CORNERS), up=-0.03, out=0.10),  # lateral and a little down
             Move(_LIP_SIDES, out=0.05),
             Move(_MOUTH_CHEEK, out=0.04),
         ),
         sigma=0.1,
-        blendshapes=("mouthStretchLeft", "mouthStretchRight"),
     ),
     23: AUMotion(
         moves=(
@@ -199,19 +188,16 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP_INNER[1:-1], r.LOWER_LIP_INNER[1:-1]),
         sigma=0.1,
-        blendshapes=("mouthPressLeft", "mouthPressRight", "mouthPucker"),
     ),
     24: AUMotion(
         moves=(Move(r.UPPER_LIP_OUTER, up=-0.03), Move(r.LOWER_LIP_OUTER, up=0.03)),
         hold=_idx(r.UPPER_LIP_INNER, r.LOWER_LIP_INNER),
         sigma=0.08,
-        blendshapes=("mouthPressLeft", "mouthPressRight"),
     ),
     25: AUMotion(
         moves=(Move(r.LOWER_LIP_INNER, up=-0.05), Move(r.LOWER_LIP_OUTER, up=-0.04)),
         hold=_idx(r.UPPER_LIP, r.LIP_CORNERS),
         sigma=0.08,
-        blendshapes=("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight"),
     ),
     26: AUMotion(
         moves=(
@@ -222,12 +208,38 @@ MOTIONS: dict[int, AUMotion] = {
         ),
         hold=_idx(r.UPPER_LIP_OUTER, r.UPPER_LIP_INNER[1:-1]),
         sigma=0.18,
-        blendshapes=("jawOpen",),
     ),
 }
 
+# Detectability gains (warp 1.1): at micro intensities the anatomical magnitudes above left several
+# AUs below what the MediaPipe read-out can see (`equime verify`, docs/verify.md), so subtle AUs
+# get a steeper response at low intensity that still ends at the table's motion at intensity 1.
+GAINS: dict[int, float] = {
+    1: 3.0,
+    4: 3.0,
+    5: 4.0,
+    7: 2.5,
+    9: 2.0,
+    14: 2.0,
+    15: 3.0,
+    17: 2.0,
+    20: 1.5,
+    23: 3.0,
+    26: 3.0,
+}
+MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
+
 # AUs whose motion opens a gap between the lips; the generator shades it a little (mouth interior).
 LIP_GAP_AUS = (16, 25, 26)
+
+
+def response(code: str, intensity: float) -> float:
+    """Share of the unit motion shown at `intensity`: 1 - (1 - i) ** gain. Slope `gain` near 0
+    (micro-expressions move `gain` times further), 1 at i = 1 (full motion never exceeds the table,
+    so nothing folds), monotone in between; gain 1 is the identity."""
+    gain = motion(code).gain
+    i = min(max(float(intensity), 0.0), 1.0)
+    return 1.0 - (1.0 - i) ** gain
 
 
 def motion(code: str) -> AUMotion:

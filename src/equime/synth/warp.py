@@ -25,7 +25,7 @@ from equime.errors import EquimeError
 from equime.faces import regions
 from equime.faces.face import Face
 from equime.facs.aus import check_intensity, normalise_code, parse_code
-from equime.synth.au_motion import LIP_GAP_AUS, landmark_motion, motion
+from equime.synth.au_motion import LIP_GAP_AUS, landmark_motion, motion, response
 from equime.synth.base import SynthSpec, register_generator
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
@@ -186,7 +186,7 @@ class WarpGenerator:
     """Landmark-driven warp of the neutral face; CPU only, deterministic, fast."""
 
     name = "warp"
-    version = "1.0"
+    version = "1.1"
 
     def __init__(
         self,
@@ -231,7 +231,8 @@ class WarpGenerator:
         return field
 
     def expression_field(self, face: Face, aus: dict[str, float]) -> ExpressionField:
-        """Sum of intensity * unit field over Z, times `strength`, fold-limited and cropped."""
+        """Sum of response(intensity) * unit field over Z (`au_motion.response`: subtle AUs are
+        boosted at micro intensities), times `strength`, fold-limited and cropped."""
         key = (*self._face_key(face), tuple(sorted((str(k), float(v)) for k, v in aus.items())))
         expr = self._exprs.get(key)
         if expr is None:
@@ -248,7 +249,7 @@ class WarpGenerator:
         total = np.zeros((size, size, 2), np.float32)
         for raw, value in sorted(aus.items()):
             code = normalise_code(raw)
-            intensity = check_intensity(code, float(value)) * self.strength
+            intensity = response(code, check_intensity(code, float(value))) * self.strength
             if intensity > 0:
                 total += np.float32(intensity) * self.unit_field(face, code)
         total = _limit_folding(total)

@@ -1,0 +1,100 @@
+"""AU read-out speed and warp fidelity, measured on the demo faces at default settings (25 fps).
+
+    python benchmarks/bench_verify.py [--emotions all] [--out DIR]
+
+Makes `equime generate --demo --fps 25 --emotions all` (161 frames, 256x256, default eps_X), then
+(a) decodes every video (baseline), (b) reads every frame (decode + MediaPipe landmarks and
+blendshapes), (c) every 2nd and (d) every 4th frame; then runs the full verification and prints the
+per-emotion fidelity table (the issue's "must show") and the per-AU table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from equime.config import GenerateConfig
+from equime.faces.landmarker import Landmarker
+from equime.run.generate import generate
+from equime.verify.config import VerifyConfig
+from equime.verify.readout import iter_frames, read_out
+from equime.verify.run import summary_by_au, summary_by_emotion, verify_dataset
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (pandas' to_markdown needs the `tabulate` package)."""
+    cols = [frame.index.name or "", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for key, row in frame.astype(object).iterrows():
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join([str(key), *cells]) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emotions", default="all")
+    parser.add_argument("--out", help="dataset folder (default: a temporary one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.out or Path(tmp) / "demo25")
+        cfg = GenerateConfig(
+            source="demo", out=str(root), fps=25.0, emotions=args.emotions, progress=False
+        )
+        generate(cfg)
+        meta = pd.read_parquet(root / "metadata.parquet")
+        videos = [root / f for f in meta["file_name"]]
+
+        start = time.perf_counter()
+        frames = sum(1 for v in videos for _ in iter_frames(v))
+        decode_s = time.perf_counter() - start
+        rows = [("(a) decode only (baseline)", frames, frames, decode_s)]
+        with Landmarker(max_faces=1) as landmarker:
+            for every, label in ((1, "(b) read-out, every frame"), (2, "(c) every 2nd"),
+                                 (4, "(d) every 4th")):  # fmt: skip
+                start = time.perf_counter()
+                read = sum(len(read_out(v, landmarker, every).frames) for v in videos)
+                rows.append((label, frames, read, time.perf_counter() - start))
+        print(f"{len(videos)} videos, {frames} frames, 256x256 at 25 fps\n")
+        print("| step | video frames/s | read frames/s | ms per read frame | time / decode |")
+        print("|---|---|---|---|---|")
+        for label, n, read, seconds in rows:
+            print(
+                f"| {label} | {n / seconds:.0f} | {read / seconds:.0f} | "
+                f"{1000 * seconds / read:.1f} | {seconds / decode_s:.1f} |"
+            )
+
+        start = time.perf_counter()
+        table, _ = verify_dataset(root, VerifyConfig(), progress=False)
+        print(
+            f"\nfull verify (every frame): {frames / (time.perf_counter() - start):.0f} frames/s\n"
+        )
+        print(markdown(summary_by_emotion(meta, table)))
+        print()
+        print(markdown(summary_by_au(meta, table)))
+
+        blank = Path(tmp) / "blank25"  # nothing requested: eps_X only
+        generate(
+            GenerateConfig(
+                source="demo",
+                out=str(blank),
+                fps=25.0,
+                emotions=args.emotions,
+                do_only=True,
+                progress=False,
+            )
+        )
+        table, _ = verify_dataset(blank, VerifyConfig(), progress=False)
+        none = int((table["verify_reasons"] == "no expression").sum())
+        failed = int((~table["verified"].astype(bool)).sum())
+        others = sorted(set(table["verify_reasons"]) - {"no expression"})
+        print(f"\nno AU requested (--do-only): {len(table)} videos, {failed} fail, {none} reported")
+        print(f"as 'no expression'; the others: {others}")
+
+
+if __name__ == "__main__":
+    main()

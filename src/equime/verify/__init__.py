@@ -1,0 +1,1 @@
+"""Verify: measure what every video really expresses (AUs read back from X), and when."""

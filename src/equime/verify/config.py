@@ -1,0 +1,48 @@
+"""The knobs of verification, in one typed place (recorded beside every result)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from equime.errors import EquimeError
+
+VERIFY_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """Read-out, spotting and pass/fail settings. Units: frames of the video, blendshape score
+    (0-1), inter-ocular distances (IOD) for landmark drift."""
+
+    every: int = 1  # read every k-th frame
+    lead_in: float = 0.25  # share of the clip (from its start) taken as the neutral baseline
+    min_lead_in: int = 3  # at least this many read frames in the baseline
+    smooth: int = 3  # moving-average width in read frames (after a 3-frame median)
+    detrend: int = 31  # frames of the running median removed as slow drift (0 = off); keep it
+    # at least 3x an expression's length (31 frames = 1.2 s at 25 fps; raise it for 200 fps video)
+    z_threshold: float = 6.0  # an AU "rose" when its activation exceeds this many noise SDs ...
+    min_rise: float = 0.01  # ... and this much blendshape score
+    noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)
+    apex_window: int = 1  # apex activation = mean over apex +- this many read frames
+    edge_level: float = 0.15  # onset/offset: where the spotting signal falls below this share
+    min_f1: float = 0.75  # pass needs AU F1 at least this
+    max_apex_error: int = 3  # frames; only where the true apex is known
+    max_identity_drift: float = 0.04  # IOD, shape change of stable landmarks after alignment
+    max_pose_drift: float = 0.25  # IOD, rigid motion of the stable landmarks
+    min_detected: float = 0.9  # share of read frames with a face
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.every >= 1, f"--every {self.every} must be at least 1"),
+            (0 < self.lead_in < 1, f"lead_in {self.lead_in} must be between 0 and 1"),
+            (self.smooth >= 1, f"smooth {self.smooth} must be at least 1"),
+            (self.detrend >= 0, f"--detrend {self.detrend} must be 0 (off) or more frames"),
+            (self.z_threshold > 0, f"z_threshold {self.z_threshold} must be positive"),
+            (0 < self.edge_level < 1, f"edge_level {self.edge_level} must be between 0 and 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise EquimeError(message)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,92 @@
+"""AU read-out, step 1: MediaPipe blendshapes and landmarks for every k-th frame of a video.
+
+Videos come as MP4 (or anything PyAV decodes) or as a folder of frame images (real datasets:
+CASME II `img1.jpg ...`, SAMM), sorted in natural order so `img10` follows `img9`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from equime.errors import EquimeError
+from equime.faces.landmarker import N_LANDMARKS, Landmarker
+from equime.facs.blendshapes import BLENDSHAPE_NAMES
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Readout:
+    """Per read frame: blendshape scores and landmarks (NaN where no face was found)."""
+
+    frames: np.ndarray  # (n,) frame indices in the video
+    blendshapes: pd.DataFrame  # (n, 52), indexed by frame
+    landmarks: np.ndarray  # (n, 478, 2) float32 pixels
+    n_frames: int  # frames in the video (read or not)
+
+    @property
+    def detected(self) -> np.ndarray:
+        return ~np.isnan(self.landmarks[:, 0, 0])
+
+
+def _natural_key(path: Path) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """Image files of a frame folder in natural order."""
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    return sorted(files, key=_natural_key)
+
+
+def iter_frames(path: Path) -> Iterator[np.ndarray]:
+    """RGB uint8 frames of a video file or a frame folder, decoded one at a time."""
+    if path.is_dir():
+        from equime.faces.images import load_rgb
+
+        files = frame_files(path)
+        if not files:
+            raise EquimeError(f"{path}: no frame images ({', '.join(IMAGE_SUFFIXES)})")
+        for file in files:
+            yield load_rgb(file)
+        return
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="rgb24")
+    except (av.FFmpegError, OSError) as exc:
+        raise EquimeError(f"{path}: cannot read video ({exc})") from exc
+
+
+def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
+    """Detect the largest face in every `every`-th frame; other frames are decoded, not read."""
+    indices, scores, points = [], [], []
+    n = 0
+    for n, rgb in enumerate(iter_frames(path), start=1):
+        t = n - 1
+        if t % every:
+            continue
+        found = landmarker.detect(rgb)
+        indices.append(t)
+        if found:
+            scores.append([found[0].blendshapes.get(k, np.nan) for k in BLENDSHAPE_NAMES])
+            points.append(found[0].landmarks)
+        else:
+            scores.append([np.nan] * len(BLENDSHAPE_NAMES))
+            points.append(np.full((N_LANDMARKS, 2), np.nan, np.float32))
+    if not indices:
+        raise EquimeError(f"{path}: the video has no frames")
+    frames = np.array(indices)
+    table = pd.DataFrame(
+        scores, columns=list(BLENDSHAPE_NAMES), index=pd.Index(frames, name="frame")
+    )
+    return Readout(frames, table, np.stack(points).astype(np.float32), n)

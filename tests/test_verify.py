@@ -1,0 +1,275 @@
+"""equime verify on real warp videos read by the real MediaPipe landmarker: the blendshape->AU
+mapping, curves and spotting, fidelity, pass/fail reasons, --reject, --plots and plain folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from equime.cli import main
+from equime.errors import EquimeError
+from equime.facs.aus import AUS
+from equime.facs.blendshapes import (
+    BLENDSHAPE_NAMES,
+    au_blendshapes,
+    blendshapes_for,
+    check_mapping,
+    share_blendshapes,
+)
+from equime.synth.au_motion import MOTIONS
+from equime.synth.timeline import Timeline
+from equime.verify.config import VerifyConfig
+from equime.verify.curves import au_curves
+from equime.verify.readout import Readout, frame_files
+from equime.verify.spotting import spot
+
+FRAMES = ["--fps", "25", "--frames", "40", "--workers", "1", "--no-progress"]
+SPOT_TOLERANCE = 3  # frames at 25 fps: estimated onset and offset vs the warp's ground truth
+
+
+def _generate(out: Path, *flags: str) -> Path:
+    assert main(["generate", "--demo", "--out", str(out), *FRAMES, *flags]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def verified(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both demo faces, surprise and happiness, 40 frames at 25 fps, default size and eps_X."""
+    root = _generate(tmp_path_factory.mktemp("verify") / "ds", "--emotions", "surprise,happiness")
+    assert main(["verify", str(root), "--no-progress", "--plots"]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One video with nothing requested: only eps_X moves."""
+    flags = ("--limit", "1", "--emotions", "surprise", "--do-only")
+    return _generate(tmp_path_factory.mktemp("blank") / "ds", *flags)
+
+
+# --- the mapping, as data ------------------------------------------------------------------------
+
+
+def test_mapping_covers_the_catalogue_with_real_live_blendshapes() -> None:
+    table = au_blendshapes()
+    assert set(table) == set(AUS) == set(MOTIONS)  # one entry per AU the warp can move
+    assert all(set(names) <= set(BLENDSHAPE_NAMES) for names in table.values())
+    assert len(BLENDSHAPE_NAMES) == 52
+    assert blendshapes_for("R12") == blendshapes_for("12") == ("mouthSmileLeft", "mouthSmileRight")
+    assert share_blendshapes(25, 26) and share_blendshapes(23, 24) and not share_blendshapes(1, 2)
+    with pytest.raises(EquimeError, match="not mapped"):
+        check_mapping({n: v for n, v in table.items() if n != 12})
+    with pytest.raises(EquimeError, match="unknown blendshape 'smile'"):
+        check_mapping({**table, 12: ("smile",)})
+    with pytest.raises(EquimeError, match="silent"):
+        check_mapping({**table, 6: ("cheekSquintLeft",)}, silent=("cheekSquintLeft",))
+
+
+def test_silent_blendshapes_stay_silent_on_a_real_face(demo_faces) -> None:
+    """The mapping avoids cheekSquint/noseSneer because MediaPipe's model never raises them."""
+    from equime.faces.landmarker import Landmarker
+
+    with Landmarker(max_faces=1) as landmarker:
+        shapes = landmarker.detect(demo_faces[0].image)[0].blendshapes
+    assert set(shapes) == set(BLENDSHAPE_NAMES)
+    assert max(shapes[n] for n in ("cheekSquintLeft", "noseSneerLeft")) < 1e-4
+
+
+# --- curves and spotting on a known signal -------------------------------------------------------
+
+
+def _readout(timeline: Timeline, au: int, peak: float, seed: int = 0) -> Readout:
+    rng = np.random.default_rng(seed)
+    n = timeline.n_frames
+    table = pd.DataFrame(
+        rng.normal(0.05, 0.003, (n, len(BLENDSHAPE_NAMES))), columns=list(BLENDSHAPE_NAMES)
+    )
+    for name in au_blendshapes()[au]:
+        table[name] += peak * timeline.curve()
+    frames = np.arange(n)
+    table.index = pd.Index(frames, name="frame")
+    return Readout(frames, table, np.zeros((n, 478, 2), np.float32), n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_curves_are_baseline_subtracted_and_spotting_finds_the_timeline(seed: int) -> None:
+    cfg = VerifyConfig()
+    timeline = Timeline(n_frames=60, fps=25.0, onset=24, apex=28, offset=34)
+    curves = au_curves(_readout(timeline, 12, 0.08, seed), cfg)
+    assert curves.lead_in == 15
+    assert abs(curves.values[12].iloc[:15].mean()) < 1e-3  # baseline removed
+    assert 0.001 < curves.noise[12] < 0.004  # the per-frame noise, lowered by smoothing
+    found = spot(curves, cfg)
+    assert found.found and found.rising == (12,)
+    assert abs(found.apex - timeline.apex) <= 1
+    assert abs(found.onset - timeline.onset) <= SPOT_TOLERANCE
+    assert abs(found.offset - timeline.offset) <= SPOT_TOLERANCE
+
+
+def test_noise_alone_is_no_expression() -> None:
+    timeline = Timeline(n_frames=60, fps=25.0, onset=24, apex=28, offset=34)
+    found = spot(au_curves(_readout(timeline, 12, 0.0), VerifyConfig()), VerifyConfig())
+    assert not found.found and found.rising == ()
+
+
+def test_bad_config_is_one_line() -> None:
+    with pytest.raises(EquimeError, match="--every 0"):
+        VerifyConfig(every=0)
+
+
+# --- a real dataset ------------------------------------------------------------------------------
+
+
+def test_verify_writes_columns_and_surprise_passes(verified: Path) -> None:
+    meta = pd.read_parquet(verified / "metadata.parquet")
+    for col in ("verified", "verify_reasons", "au_precision", "au_recall", "au_f1",
+                "au_intensity_r", "apex_error_frames", "est_onset", "est_apex", "est_offset",
+                "identity_drift", "pose_drift", "measured_aus"):  # fmt: skip
+        assert col in meta.columns, col
+    assert len(meta) == 4 and meta["verify_timing"].eq("estimated").all()
+    surprise = meta[meta["target_emotion"] == "surprise"]
+    assert surprise["verified"].all(), surprise["verify_reasons"].tolist()
+    assert (surprise["au_f1"] >= 0.8).all()
+    assert surprise["apex_error_frames"].abs().max() <= 2
+    assert (surprise["identity_drift"] < 0.04).all() and (surprise["pose_drift"] < 0.25).all()
+    assert (meta.loc[~meta["verified"].astype(bool), "verify_reasons"] != "").all()
+    assert (meta.loc[meta["verified"].astype(bool), "verify_reasons"] == "").all()
+    curves = pd.read_parquet(verified / "verify" / "au_curves.parquet")
+    assert set(curves["video"]) == set(meta["id"]) and set(curves["au"]) == set(AUS)
+    record = json.loads((verified / "verify" / "verify.json").read_text())
+    assert record["config"]["every"] == 1 and record["mediapipe"]
+
+
+def test_spotting_reproduces_warp_onset_and_offset(verified: Path) -> None:
+    meta = pd.read_parquet(verified / "metadata.parquet")
+    shown = meta[meta["measured_aus"] != ""]
+    assert len(shown) >= 3
+    for col in ("onset_error_frames", "offset_error_frames", "apex_error_frames"):
+        assert shown[col].abs().max() <= SPOT_TOLERANCE, (col, shown[col].tolist())
+
+
+def test_plots_one_png_per_emotion(verified: Path) -> None:
+    pngs = sorted(p.name for p in (verified / "verify" / "plots").glob("*.png"))
+    assert pngs == ["happiness.png", "surprise.png"]
+    with Image.open(verified / "verify" / "plots" / "surprise.png") as image:
+        assert image.size[0] >= 600
+
+
+def test_columns_survive_a_resumed_generate(verified: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ds"
+    shutil.copytree(verified, copy)
+    gone = pd.read_parquet(copy / "metadata.parquet").iloc[0]
+    (copy / gone["file_name"]).unlink()
+    assert main(["verify", str(copy), "--no-progress", "--every", "4"]) == 0
+    meta = pd.read_parquet(copy / "metadata.parquet").set_index("id")
+    assert "missing" in meta.loc[gone["id"], "verify_reasons"]
+    assert not meta.loc[gone["id"], "verified"] and meta["est_apex"].notna().sum() == 3
+    _generate(copy, "--emotions", "surprise,happiness")  # resume: remakes the missing video
+    meta = pd.read_parquet(copy / "metadata.parquet")
+    assert (copy / gone["file_name"]).is_file() and "au_f1" in meta.columns
+    assert meta["verify_reasons"].notna().all()  # verify's columns survive the rebuild
+
+
+def test_no_expression_fails_and_reject_keeps_the_video(blank: Path, capsys) -> None:
+    assert main(["verify", str(blank), "--no-progress", "--every", "2", "--reject"]) == 0
+    meta = pd.read_parquet(blank / "metadata.parquet")
+    row = meta.iloc[0]
+    assert row["aus"] == "" and not row["verified"] and row["verify_reasons"] == "no expression"
+    assert row["measured_aus"] == "" and not row["usable"]
+    assert (blank / row["file_name"]).is_file()  # finished work is never deleted
+    rejected = pd.read_csv(blank / "rejected.csv", keep_default_na=False)
+    assert rejected[["id", "stage", "reason"]].values.tolist() == [
+        [row["id"], "verify", "no expression"]
+    ]
+    assert "0 of 1 videos verified" in capsys.readouterr().out
+    _generate(blank, "--limit", "1", "--emotions", "surprise", "--do-only")  # resume
+    again = pd.read_csv(blank / "rejected.csv", keep_default_na=False)
+    assert again["stage"].tolist() == ["verify"]
+    assert not pd.read_parquet(blank / "metadata.parquet")["usable"].iloc[0]
+
+
+def test_video_whose_aus_differ_from_the_request_fails_with_the_reason(
+    verified: Path, tmp_path: Path
+) -> None:
+    """do(Z): the same face and seed with AU1/2/5 removed; checked against the original request."""
+    from equime.faces.landmarker import Landmarker
+    from equime.verify.run import requested_aus, truth_of, verify_video
+
+    meta = pd.read_parquet(verified / "metadata.parquet").set_index("id")
+    original = meta.loc["astronaut-88431cd9-surprise-0"]
+    cut = _generate(
+        tmp_path / "cut", "--limit", "1", "--emotions", "surprise", "--do", "1=0,2=0,5=0"
+    )
+    row = pd.read_parquet(cut / "metadata.parquet").iloc[0]
+    assert row["aus"].startswith("26:") and row["onset"] == original["onset"]
+    cfg = VerifyConfig(every=2)
+    with Landmarker(max_faces=1) as landmarker:
+        res = verify_video(cut / row["file_name"], landmarker, requested_aus(original), cfg,
+                           truth_of(original))  # fmt: skip
+        own = verify_video(cut / row["file_name"], landmarker, requested_aus(row), cfg)
+    assert not res.row["verified"]
+    assert "missing AU 1+2+5" in res.row["verify_reasons"]
+    assert res.row["au_recall"] <= 0.25
+    assert own.row["verified"], own.row["verify_reasons"]
+
+
+def test_plain_folder_of_videos_and_frame_folders(verified: Path, tmp_path: Path, capsys) -> None:
+    from equime.video.mp4 import read_mp4
+
+    meta = pd.read_parquet(verified / "metadata.parquet")
+    row = meta[meta["target_emotion"] == "surprise"].iloc[0]
+    real = tmp_path / "real"
+    (real / "sub01" / "clip1").mkdir(parents=True)
+    shutil.copy(verified / row["file_name"], real / "sub01" / "clip0.mp4")
+    for i, frame in enumerate(read_mp4(verified / row["file_name"]), start=1):
+        Image.fromarray(frame).save(real / "sub01" / "clip1" / f"img{i}.png")
+    assert [p.name for p in frame_files(real / "sub01" / "clip1")][8:11] == [
+        "img9.png", "img10.png", "img11.png"
+    ]  # fmt: skip
+    (real / "broken.mp4").write_bytes(b"not a video")
+    out = tmp_path / "out"
+    assert (
+        main(["verify", str(real), "--out", str(out), "--no-progress", "--plots", "--workers", "2"])
+        == 0
+    )
+    table = pd.read_csv(out / "spotting.csv", keep_default_na=False)
+    assert table["video"].tolist() == ["broken.mp4", "sub01/clip0.mp4", "sub01/clip1"]
+    assert "cannot read video" in table["error"].iloc[0] and not table["expression"].iloc[0]
+    table = table.iloc[1:].astype({"est_apex": float})
+    assert table["expression"].all() and table["verify_timing"].eq("estimated").all()
+    assert (table["est_apex"] - row["apex"]).abs().max() <= 2
+    assert table["measured_aus"].iloc[0] == table["measured_aus"].iloc[1] != ""
+    assert (out / "au_curves.parquet").is_file() and (out / "plots" / "sub01.png").is_file()
+    assert "3 videos read, 2 with an expression" in capsys.readouterr().out
+
+
+def test_user_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    assert main(["verify", str(tmp_path / "missing")]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["verify", str(tmp_path / "empty"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "not a folder" in err and "no videos" in err and "Traceback" not in err
+
+
+def test_drift_separates_identity_from_pose(demo_faces) -> None:
+    from equime.verify.drift import STABLE, drift
+
+    base = demo_faces[0].landmarks.astype(np.float32)
+    still = np.repeat(base[None], 30, axis=0)
+    assert drift(still, 10) == (0.0, 0.0)
+    moved = still.copy()
+    moved[20:] += np.float32([6.0, -3.0])  # the whole head shifts: pose, not identity
+    identity, pose = drift(moved, 10)
+    assert identity < 1e-3 and pose > 0.08
+    warped = still.copy()
+    stable = list(STABLE)
+    centre = base[stable].mean(0)
+    warped[20:, stable, 0] = centre[0] + (base[stable, 0] - centre[0]) * 1.15  # face widens
+    identity, _ = drift(warped, 10)
+    assert identity > 0.04  # fails the default limit
