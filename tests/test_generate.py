@@ -78,6 +78,17 @@ def test_rerun_skips_finished_and_redoes_missing_or_partial(demo_run: Path, caps
     pd.testing.assert_series_equal(before.sort_index(), after.sort_index())
 
 
+def test_rerun_redoes_videos_of_another_generator_version(demo_run: Path, capsys) -> None:
+    row_file = next((demo_run / ".equime" / "rows").glob("*.json"))
+    row = json.loads(row_file.read_text(encoding="utf-8"))
+    row_file.write_text(json.dumps({**row, "generator_version": "0.9"}), encoding="utf-8")
+    assert run_cli("generate", "--demo", "--out", str(demo_run), "--workers", "1", *SMALL) == 0
+    assert "1 videos made, 9 already done" in capsys.readouterr().out
+    remade = json.loads(row_file.read_text(encoding="utf-8"))
+    assert remade["generator_version"] == row["generator_version"]
+    assert remade["sha256"] == row["sha256"]  # same inputs, same bytes
+
+
 def test_same_config_elsewhere_gives_identical_videos(demo_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "again with spaces ü"
     assert run_cli("generate", "--demo", "--out", str(out), "--workers", "1", *SMALL) == 0

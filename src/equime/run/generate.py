@@ -73,11 +73,16 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def finished_rows(layout: DatasetLayout, plan: list[PlanRow]) -> dict[str, dict]:
-    """Rows whose video exists with the recorded hash; anything else is redone."""
+def finished_rows(
+    layout: DatasetLayout, plan: list[PlanRow], generator_version: str | None = None
+) -> dict[str, dict]:
+    """Rows whose video exists with the recorded hash, made by this generator version; anything
+    else is redone (a dataset never mixes videos of two versions of a generator)."""
     wanted = {row.sample_id for row in plan}
     done = {}
     for sample_id, row in read_rows(layout).items():
+        if generator_version is not None and row.get("generator_version") != generator_version:
+            continue
         video = layout.root / row["file_name"]
         if sample_id in wanted and video.is_file() and _file_sha256(video) == row["sha256"]:
             done[sample_id] = row
@@ -156,7 +161,8 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
     write_plan(layout, plan)
     report.planned = len(plan)
-    done = finished_rows(layout, plan)
+    version = getattr(generator_factory(cfg.generator), "version", None)
+    done = finished_rows(layout, plan, version)
     report.skipped = len(done)
     todo = [row for row in plan if row.sample_id not in done]
     options = tuple(sorted(cfg.generator_options.items()))
