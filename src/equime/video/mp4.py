@@ -28,6 +28,21 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
+def _x264_cpu() -> dict[str, str]:
+    """Keep x264 off its AVX-512 kernels, which read uninitialised memory: the same frames then
+    encoded to other bytes depending on what the process had encoded before (tests/test_mp4.py
+    shows it). Capped at AVX2 only where the CPU has AVX-512, so AVX2 is there too; elsewhere x264
+    detects the CPU itself."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return {}
+    return {"x264-params": "asm=AVX2"} if "avx512f" in flags else {}
+
+
+_X264_CPU = _x264_cpu()
+
+
 def _to_yuv420p(image: np.ndarray) -> np.ndarray:
     """BT.601 limited-range 4:2:0, as decoders assume for untagged H.264 (fixed, explicit maths)."""
     return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YUV_I420)
@@ -45,10 +60,7 @@ def _encode(
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.thread_count = 1  # x264 with one thread is bit-exact run to run
-        # No B-frames: x264 (core 165) with mb-tree reads uninitialised memory when it propagates
-        # costs through B-frames, so some clips encoded differently from run to run (found with
-        # MALLOC_PERTURB_; see tests/test_mp4.py). I/P-only costs ~15 % more bytes at equal CRF.
-        stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "bf": "0"}
+        stream.options = {"crf": str(crf), "preset": preset, "threads": "1", **_X264_CPU}
         container.metadata.clear()  # no encoder/creation-time tags that could vary
         for index, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(_to_yuv420p(image), format="yuv420p")
