@@ -18,7 +18,7 @@ from equime.mer.sampling import sample_indices
 def frame_levels(row: pd.Series, method: str, n: int) -> list[int]:
     """Which frames (by their encoded number's grey level) the sampler and reader picked."""
     frames = read_frames(row["source"], sample_indices(row, method, n))
-    return [int(round(f.mean())) for f in frames]
+    return [round(float(f.mean())) for f in frames]
 
 
 def test_registry() -> None:
