@@ -70,9 +70,10 @@ def make_samm(root: Path) -> Path:
     return root
 
 
-def make_casme2(root: Path, version: int = 1) -> Path:
+def make_casme2(root: Path, version: int = 1, extra_subjects: int = 0) -> Path:
     """CASME II: version 1 'OnsetFrame' headers and numeric subjects; version 2 spaced headers,
-    'sub01' subjects and '/' for an uncoded apex. Frames sub<NN>/<Filename>/img<k>.jpg."""
+    'sub01' subjects and '/' for an uncoded apex. Frames sub<NN>/<Filename>/img<k>.jpg.
+    `extra_subjects` adds subjects 3, 4, ... with three clips each (enough to train on)."""
     if version == 1:
         header = [
             "Subject",
@@ -107,6 +108,11 @@ def make_casme2(root: Path, version: int = 1) -> Path:
             ["sub02", "EP09_01", 5, 8, 12, "R4", "Others"],
         ]
         name = "CASME2-coding-20140508-v2.xlsx"
+    emotions = ("happiness", "disgust", "surprise")
+    for k in range(3, 3 + extra_subjects):
+        for j, emotion in enumerate(emotions):
+            data.append([k, f"EP1{j}_0{k}", 1, 4, 8, "12", emotion])
+            write_frames(root / f"sub{k:02d}" / f"EP1{j}_0{k}", range(1, 9))
     write_xlsx(root / name, [header, *data])
     write_frames(root / "sub01" / "EP02_01f", range(46, 87))
     write_frames(root / "sub01" / "EP03_02", range(1, 21))

@@ -125,21 +125,27 @@ def split_by_subject(
     return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
 
 
-def prepare_table(cfg: TrainConfig) -> tuple[pd.DataFrame, list[str], str]:
-    """Load the dataset, map labels by scheme (dropping unmapped clips); classes in index order."""
-    from equime.mer.datasets import get_dataset, load_dataset
+def apply_scheme(table: pd.DataFrame, scheme: str) -> tuple[pd.DataFrame, list[str]]:
+    """Add `target` (class name under `scheme`), drop clips without one; classes in index order."""
     from equime.mer.labels import map_label, scheme_classes
 
-    spec = get_dataset(cfg.dataset)
-    table = load_dataset(spec.name, cfg.data)
-    table["target"] = [map_label(e, cfg.scheme) for e in table["emotion"]]
-    dropped = table["target"].isna().sum()
+    table = table.copy()
+    table["target"] = [map_label(e, scheme) for e in table["emotion"]]
+    dropped = int(table["target"].isna().sum())
     if dropped:
-        log.info("%d clips have no class under %s and are left out", dropped, cfg.scheme)
+        log.info("%d clips have no class under %s and are left out", dropped, scheme)
     table = table[table["target"].notna()].reset_index(drop=True)
+    return table, scheme_classes(scheme, table["target"])
+
+
+def prepare_table(cfg: TrainConfig) -> tuple[pd.DataFrame, list[str], str]:
+    """Load the dataset and map labels by scheme; returns (table, classes, sampling)."""
+    from equime.mer.datasets import get_dataset, load_dataset
+
+    spec = get_dataset(cfg.dataset)
+    table, classes = apply_scheme(load_dataset(spec.name, cfg.data), cfg.scheme)
     if table.empty:
         raise EquimeError(f"{cfg.data}: no clip has a class under scheme {cfg.scheme}")
-    classes = scheme_classes(cfg.scheme, table["target"])
     return table, classes, cfg.sampling or spec.sampling
 
 
@@ -160,6 +166,21 @@ def predict_loader(
 
 
 @dataclass
+class FitResult:
+    model: torch.nn.Module
+    history: list[dict[str, float]]
+    best_epoch: int
+    val_loss: float
+    val_accuracy: float
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    seconds: float
+    clips_per_second: float
+    weights_source: str
+    options: dict[str, Any]
+
+
+@dataclass
 class TrainResult:
     out: Path
     best_epoch: int
@@ -172,46 +193,54 @@ class TrainResult:
     clips_per_second: float
 
 
-def train(cfg: TrainConfig) -> TrainResult:
-    """Train `cfg.model` on `cfg.data`, write the checkpoint to `cfg.out`, return a summary."""
+def target_indices(table: pd.DataFrame, classes: list[str]) -> list[int]:
+    index = {c: i for i, c in enumerate(classes)}
+    return [index[t] for t in table["target"]]
+
+
+def fit(
+    table: pd.DataFrame, classes: list[str], sampling: str, cfg: TrainConfig, cache: Any = None
+) -> FitResult:
+    """Train a fresh model on `table` (with a `target` column of class names): the loop itself,
+    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out)."""
     from tqdm import tqdm
 
     from equime.mer.cache import ClipCache, cache_clips
-    from equime.mer.checkpoint import save_checkpoint
-    from equime.mer.models import count_parameters, create_model
+    from equime.mer.models import create_model
 
-    cfg.validate()
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
-    table, classes, sampling = prepare_table(cfg)
-    index = {c: i for i, c in enumerate(classes)}
-    labels = [index[t] for t in table["target"]]
+    labels = target_indices(table, classes)
     train_idx, val_idx = split_by_subject(table, cfg.val_split, cfg.seed)
-    if len(train_idx) == 0 or len(val_idx) == 0:
-        raise EquimeError(f"{cfg.data}: too few clips to split into training and validation")
-
-    cache = ClipCache(cfg.cache)
+    if len(train_idx) < 2 or len(val_idx) == 0:
+        raise EquimeError(
+            f"{cfg.data}: {len(table)} clips are too few to split into training and validation"
+        )
+    cache = cache or ClipCache(cfg.cache)
     paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress)
     log.info("clip cache %s: %d hits, %d decoded", cache.folder, cache.hits, cache.misses)
 
     def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
         data = CachedClips([paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames)
         generator = torch.Generator().manual_seed(cfg.seed)
+        # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
+        # reshuffled into other batches on the next epoch)
+        lone = shuffle and len(rows) % cfg.batch == 1 and len(rows) > 1
         return DataLoader(
             data,
             batch_size=cfg.batch,
             shuffle=shuffle,
             generator=generator,
             num_workers=cfg.workers,
+            drop_last=lone,
         )
 
     train_loader, val_loader = loader(train_idx, True), loader(val_idx, False)
     options = dict(cfg.options)
     if cfg.weights:
         options["weights"] = cfg.weights
-    model = create_model(
-        cfg.model, len(classes), n_frames=cfg.n_frames, size=cfg.size, **options
-    ).to(device)
+    model = create_model(cfg.model, len(classes), n_frames=cfg.n_frames, size=cfg.size, **options)
+    model = model.to(device)
     weights_source = getattr(model, "weights_source", "scratch")
     if cfg.model.lower().startswith("mobilenet"):
         log.warning("MobileNetV2 hybrid: weights from %s", weights_source)
@@ -240,7 +269,6 @@ def train(cfg: TrainConfig) -> TrainResult:
         probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device)
         val_acc = float((probs.argmax(1) == truth).mean())
         scheduler.step(val_loss)
-        lr = optimiser.param_groups[0]["lr"]
         history.append(
             {
                 "epoch": epoch,
@@ -248,7 +276,7 @@ def train(cfg: TrainConfig) -> TrainResult:
                 "train_accuracy": correct / count,
                 "val_loss": val_loss,
                 "val_accuracy": val_acc,
-                "lr": lr,
+                "lr": optimiser.param_groups[0]["lr"],
             }
         )
         bar.set_postfix(
@@ -263,18 +291,27 @@ def train(cfg: TrainConfig) -> TrainResult:
                 break
     seconds = time.perf_counter() - start
     model.load_state_dict(best[2])  # restore the best epoch's weights
-    result = TrainResult(
-        out=Path(cfg.out),
+    return FitResult(
+        model=model.eval(),
+        history=history,
         best_epoch=best[1],
-        epochs_run=len(history),
         val_loss=best[0],
         val_accuracy=best[3],
-        train_clips=len(train_idx),
-        val_clips=len(val_idx),
+        train_rows=train_idx,
+        val_rows=val_idx,
         seconds=seconds,
         clips_per_second=seen / seconds if seconds > 0 else 0.0,
+        weights_source=weights_source,
+        options={k: v for k, v in options.items() if k != "weights"},
     )
-    config = {
+
+
+def checkpoint_config(
+    cfg: TrainConfig, fitted: FitResult, table: pd.DataFrame, classes: list[str], sampling: str
+) -> dict[str, Any]:
+    from equime.mer.models import count_parameters
+
+    return {
         "model": cfg.model.lower(),
         "n_classes": len(classes),
         "classes": classes,
@@ -287,16 +324,57 @@ def train(cfg: TrainConfig) -> TrainResult:
             "path": str(cfg.data),
             "clips": len(table),
             "subjects": int(table["subject"].nunique()),
-            "val_subjects": sorted(table.loc[val_idx, "subject"].unique().tolist()),
+            "val_subjects": sorted(table.iloc[fitted.val_rows]["subject"].unique().tolist()),
         },
         "seed": cfg.seed,
-        "options": {k: v for k, v in options.items() if k != "weights"},
-        "weights_source": weights_source,
-        "parameters": count_parameters(model),
-        "metrics": {k: v for k, v in asdict(result).items() if k != "out"},
-        "train_config": {k: v for k, v in asdict(cfg).items() if k not in ("progress",)},
-        "device": str(device),
+        "options": fitted.options,
+        "weights_source": fitted.weights_source,
+        "parameters": count_parameters(fitted.model),
+        "metrics": {
+            "best_epoch": fitted.best_epoch,
+            "epochs_run": len(fitted.history),
+            "val_loss": fitted.val_loss,
+            "val_accuracy": fitted.val_accuracy,
+            "train_clips": len(fitted.train_rows),
+            "val_clips": len(fitted.val_rows),
+            "seconds": fitted.seconds,
+            "clips_per_second": fitted.clips_per_second,
+        },
+        "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
+        "device": cfg.device,
     }
-    save_checkpoint(cfg.out, model.cpu(), config)
-    pd.DataFrame(history).to_csv(Path(cfg.out) / "history.csv", index=False)
-    return result
+
+
+def save_fit(
+    folder: str | Path,
+    cfg: TrainConfig,
+    fitted: FitResult,
+    table: pd.DataFrame,
+    classes: list[str],
+    sampling: str,
+) -> None:
+    from equime.mer.checkpoint import save_checkpoint
+
+    config = checkpoint_config(cfg, fitted, table, classes, sampling)
+    save_checkpoint(folder, fitted.model.cpu(), config)
+    pd.DataFrame(fitted.history).to_csv(Path(folder) / "history.csv", index=False)
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Train `cfg.model` on `cfg.data`, write the checkpoint to `cfg.out`, return a summary."""
+    cfg.validate()
+    resolve_device(cfg.device)
+    table, classes, sampling = prepare_table(cfg)
+    fitted = fit(table, classes, sampling, cfg)
+    save_fit(cfg.out, cfg, fitted, table, classes, sampling)
+    return TrainResult(
+        out=Path(cfg.out),
+        best_epoch=fitted.best_epoch,
+        epochs_run=len(fitted.history),
+        val_loss=fitted.val_loss,
+        val_accuracy=fitted.val_accuracy,
+        train_clips=len(fitted.train_rows),
+        val_clips=len(fitted.val_rows),
+        seconds=fitted.seconds,
+        clips_per_second=fitted.clips_per_second,
+    )
