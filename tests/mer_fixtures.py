@@ -158,3 +158,40 @@ def make_miex(root: Path) -> Path:
     write_frames(root / "000042_mmew_a_2", range(0, 6), "{}.jpg")
     write_frames(root / "000042_mead_1", range(0, 5), "{}.jpg")
     return root
+
+
+VARIANTS = ("orig", "mirror", "zoom", "warm", "cool-mirror", "dark")
+
+
+def make_variant_faces(folder: Path, variants: tuple[str, ...] = VARIANTS) -> Path:
+    """More 'identities' from the two demo photos: mirrored, zoomed, recoloured, darkened copies,
+    listed in faces.csv with the real people's known attributes. They are new inputs, not new
+    people: a model tested on held-out variants has still seen both persons in training."""
+    from equime.faces.images import load_rgb
+    from equime.faces.sources import demo_sources
+
+    def make(image: np.ndarray, name: str) -> np.ndarray:
+        h, w = image.shape[:2]
+        c = int(min(h, w) * 0.08)
+        return {
+            "orig": lambda: image,
+            "mirror": lambda: image[:, ::-1],
+            "zoom": lambda: cv2.resize(image[c : h - c, c : w - c], (w, h)),
+            "warm": lambda: np.clip(image * np.array([1.15, 1.0, 0.8]), 0, 255),
+            "cool-mirror": lambda: np.clip(image[:, ::-1] * np.array([0.85, 0.95, 1.2]), 0, 255),
+            "dark": lambda: np.clip(image * 0.7 + 10, 0, 255),
+        }[name]().astype(np.uint8)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["path,gender,race,age"]
+    for source in demo_sources():
+        person = source.face_id.split("-")[0]
+        image = load_rgb(source.path)
+        for name in variants:
+            path = folder / f"{person}_{name}.png"
+            rgb = np.ascontiguousarray(make(image, name))
+            cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            a = source.attributes
+            lines.append(f"{path.name},{a['gender']},{a['race']},{a['age']}")
+    (folder / "faces.csv").write_text("\n".join(lines) + "\n")
+    return folder / "faces.csv"
