@@ -195,3 +195,16 @@ def make_variant_faces(folder: Path, variants: tuple[str, ...] = VARIANTS) -> Pa
             lines.append(f"{path.name},{a['gender']},{a['race']},{a['age']}")
     (folder / "faces.csv").write_text("\n".join(lines) + "\n")
     return folder / "faces.csv"
+
+
+def make_labelled_folder(root: Path) -> Path:
+    """A generic folder dataset listed in labels.csv, with subjects and gender / age attributes."""
+    emotions = ("happiness", "surprise", "disgust", "sadness")
+    lines = ["path,label,subject,gender,age"]
+    for k in range(8):
+        subject = f"p{k % 4}"
+        write_frames(root / "clips" / f"c{k}", range(k, k + 8), "f{}.png")
+        gender = "Woman" if k % 2 else "Man"
+        lines.append(f"clips/c{k},{emotions[k % 4]},{subject},{gender},{25 + 10 * (k % 2)}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    return root
