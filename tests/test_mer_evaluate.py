@@ -52,7 +52,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
     within = results[results["train"] == results["test"]]
     assert set(within["protocol"]) == {"loso"} and set(within["train"]) == {"casme2"}
     loso = pd.read_csv(out / "predictions" / "casme2__resnet3d__casme2.csv")
-    # every CASME II clip with a 3-class label is predicted once, by the fold that left its subject out
+    # each CASME II clip with a 3-class label is predicted once, by the fold leaving its subject out
     assert len(loso) == 9 and loso["fold"].nunique() == 4
     assert (loso.groupby("subject")["fold"].nunique() == 1).all()
     samm = results[(results["test"] == "samm")]
