@@ -16,7 +16,7 @@ import torch
 from equime.errors import EquimeError
 
 MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
-MODEL_MODULES = ("stcnn", "resnet3d", "mobilenet", "simple3dcnn")
+MODEL_MODULES = ("stcnn", "resnet3d", "mobilenet", "simple3dcnn")  # the paper's order
 
 
 def register_model(
