@@ -27,7 +27,7 @@ def _experiment(tmp_path) -> dict:
         "scheme": "3class",
         "n_frames": 8,
         "size": 16,
-        "models": ["simple3dcnn", "resnet3d"],
+        "models": ["simple3dcnn", "stcnn"],
         "datasets": {
             "casme2": {"path": "casme2"},
             "samm": {"path": "samm", "sampling": "apex"},
@@ -51,7 +51,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
     assert len(results) == 2 * 2 * 3  # train sets x models x test sets
     within = results[results["train"] == results["test"]]
     assert set(within["protocol"]) == {"loso"} and set(within["train"]) == {"casme2"}
-    loso = pd.read_csv(out / "predictions" / "casme2__resnet3d__casme2.csv")
+    loso = pd.read_csv(out / "predictions" / "casme2__stcnn__casme2.csv")
     # each CASME II clip with a 3-class label is predicted once, by the fold leaving its subject out
     assert len(loso) == 9 and loso["fold"].nunique() == 4
     assert (loso.groupby("subject")["fold"].nunique() == 1).all()
@@ -85,7 +85,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((out / "results.json").read_text())
     assert summary["experiment"]["scheme"] == "3class" and "torch" in summary["versions"]
-    assert "casme2 -> samm resnet3d" in capsys.readouterr().out
+    assert "casme2 -> samm stcnn" in capsys.readouterr().out
     # a second run reuses every trained model (same settings, same clips)
     weights = sorted(out.rglob("model.safetensors"))
     stamps = [p.stat().st_mtime_ns for p in weights]

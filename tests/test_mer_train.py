@@ -101,3 +101,30 @@ def test_train_errors_are_one_line(tiny_equime, tmp_path) -> None:
         ["train", str(tmp_path / "nowhere"), "--model", "stcnn", "--out", str(tmp_path / "y")]
     )
     assert code == 2
+
+
+def test_fit_survives_a_last_batch_of_one(tmp_path) -> None:
+    """ResNet3D's batch norm cannot train on a batch of one clip: such a last batch is dropped."""
+    from mer_fixtures import make_casme2
+
+    from equime.mer.datasets import load_dataset
+    from equime.mer.train import TrainConfig, apply_scheme, fit, split_by_subject
+
+    table, classes = apply_scheme(
+        load_dataset("casme2", make_casme2(tmp_path / "c2", 1, 2)), "3class"
+    )
+    train_rows, _ = split_by_subject(table, 0.2, 0)
+    cfg = TrainConfig(
+        data="c2",
+        model="resnet3d",
+        out="x",
+        scheme="3class",
+        epochs=1,
+        batch=len(train_rows) - 1,
+        n_frames=4,
+        size=16,
+        progress=False,
+        cache=str(tmp_path / "cache"),
+    )
+    fitted = fit(table, classes, "onset-offset", cfg)
+    assert len(fitted.history) == 1 and fitted.best_epoch == 1
