@@ -144,3 +144,14 @@ def test_bad_folders(tmp_path) -> None:
     write_xlsx(tmp_path / "bad" / "CASME2-coding-x.xlsx", [["Foo", "Bar"], [1, 2]])
     with pytest.raises(EquimeError, match="no header row"):
         load_dataset("casme2", tmp_path / "bad")
+
+
+def test_casme2_sheet_choice(tmp_path) -> None:
+    """Two sheet versions side by side: the newest name is found; `sheet` picks another."""
+    make_casme2(tmp_path, 1)
+    make_casme2(tmp_path, 2)
+    assert load_dataset("casme2", tmp_path).iloc[0]["apex"] == 20  # -v2 sorts last: '/' apex
+    chosen = load_dataset("casme2", tmp_path, sheet="CASME2-coding-20140508.xlsx")
+    assert chosen.iloc[0]["apex"] == 13
+    with pytest.raises(EquimeError, match="takes no option sheet"):
+        load_dataset("smic", tmp_path, sheet="x.xlsx")

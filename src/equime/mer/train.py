@@ -49,6 +49,7 @@ class TrainConfig:
     sampling: str | None = None  # default: the dataset's (mer.datasets DatasetSpec.sampling)
     cache: str | None = None
     weights: str | None = None  # MobileNetV2 ImageNet weights file
+    sheet: str | None = None  # annotation sheet of a real dataset (default: found by name)
     workers: int = 0
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
@@ -143,7 +144,8 @@ def prepare_table(cfg: TrainConfig) -> tuple[pd.DataFrame, list[str], str]:
     from equime.mer.datasets import get_dataset, load_dataset
 
     spec = get_dataset(cfg.dataset)
-    table, classes = apply_scheme(load_dataset(spec.name, cfg.data), cfg.scheme)
+    options = {"sheet": cfg.sheet} if cfg.sheet else {}
+    table, classes = apply_scheme(load_dataset(spec.name, cfg.data, **options), cfg.scheme)
     if table.empty:
         raise EquimeError(f"{cfg.data}: no clip has a class under scheme {cfg.scheme}")
     return table, classes, cfg.sampling or spec.sampling

@@ -99,6 +99,12 @@ def load_dataset(name: str, root: str | Path, **options: object) -> pd.DataFrame
     if not root.exists():
         raise EquimeError(f"{root}: dataset folder not found")
     spec = get_dataset(name)
+    import inspect
+
+    accepted = set(inspect.signature(spec.load).parameters) - {"root"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise EquimeError(f"dataset {spec.name} takes no option {', '.join(unknown)}")
     table = spec.load(root, **options)
     if table.empty:
         raise EquimeError(f"{root}: no clips found for dataset {spec.name}")
