@@ -147,10 +147,15 @@ def test_bad_folders(tmp_path) -> None:
 
 
 def test_casme2_sheet_choice(tmp_path) -> None:
-    """Two sheet versions side by side: the newest name is found; `sheet` picks another."""
+    """Two sheet versions side by side: the user must pick one (`sheet`, `--sheet`)."""
     make_casme2(tmp_path, 1)
     make_casme2(tmp_path, 2)
-    assert load_dataset("casme2", tmp_path).iloc[0]["apex"] == 20  # -v2 sorts last: '/' apex
+    with pytest.raises(EquimeError, match="several annotation sheets"):
+        load_dataset("casme2", tmp_path)
+    assert (
+        load_dataset("casme2", tmp_path, sheet="CASME2-coding-20140508-v2.xlsx").iloc[0]["apex"]
+        == 20
+    )
     chosen = load_dataset("casme2", tmp_path, sheet="CASME2-coding-20140508.xlsx")
     assert chosen.iloc[0]["apex"] == 13
     with pytest.raises(EquimeError, match="takes no option sheet"):

@@ -179,7 +179,8 @@ def read_sheet(
 
 
 def find_sheet(root: Path, patterns: tuple[str, ...], given: str | Path | None = None) -> Path:
-    """The annotation sheet: `given`, else the first file under root matching a pattern."""
+    """The annotation sheet: `given`, else the one file under root matching the first pattern
+    that matches anything (several matches are an error naming them)."""
     if given:
         path = Path(given)
         path = path if path.is_absolute() or path.exists() else root / path
@@ -188,8 +189,11 @@ def find_sheet(root: Path, patterns: tuple[str, ...], given: str | Path | None =
         return path
     for pattern in patterns:
         hits = sorted(root.glob(pattern)) or sorted(root.glob(f"*/{pattern}"))
+        if len(hits) > 1:  # e.g. two CASME II versions: which one is a choice, not a guess
+            names = ", ".join(p.name for p in hits)
+            raise EquimeError(f"{root}: several annotation sheets ({names}); choose one with sheet")
         if hits:
-            return hits[-1]  # the newest version by name (v2 after v1)
+            return hits[0]
     raise EquimeError(f"{root}: no annotation sheet ({' or '.join(patterns)})")
 
 
