@@ -85,6 +85,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((out / "results.json").read_text())
     assert summary["experiment"]["scheme"] == "3class" and "torch" in summary["versions"]
+    assert set(results["weights"]) == {"scratch"}
     assert "casme2 -> samm stcnn" in capsys.readouterr().out
     # a second run reuses every trained model (same settings, same clips)
     weights = sorted(out.rglob("model.safetensors"))

@@ -260,7 +260,7 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
                 target = data[test_name]
                 pred = predict_table(
                     model, config, target.table, target.sampling, cache, device=cfg.device
-                )
+                ).assign(weights_source=config.get("weights_source", "scratch"))
                 predictions[(train_name, model_name, test_name)] = (
                     pred,
                     config["classes"],
@@ -288,7 +288,7 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
                 parts.append(
                     predict_table(
                         model, config, test_rows, source.sampling, cache, device=cfg.device
-                    ).assign(fold=k)
+                    ).assign(fold=k, weights_source=config.get("weights_source", "scratch"))
                 )
             predictions[(train_name, model_name, train_name)] = (
                 pd.concat(parts, ignore_index=True),
@@ -317,6 +317,7 @@ def _result_row(
         "model": model,
         "protocol": protocol,
         **metrics,
+        "weights": pred["weights_source"].iloc[0] if len(pred) else "",
         "classes": classes,
     }
 

@@ -178,6 +178,7 @@ def write_report(
         "uf1",
         "uar",
         "mean_confidence",
+        "weights",
     ]
     text = [
         f"# Micro-expression recognition: {exp.name}\n",
