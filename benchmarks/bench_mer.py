@@ -77,17 +77,29 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "demo"
-        equime(["generate", "--demo", "--per-face", str(args.videos_per_face), "--out", str(data),
-                "--no-progress"])
+        equime(
+            [
+                "generate",
+                "--demo",
+                "--per-face",
+                str(args.videos_per_face),
+                "--out",
+                str(data),
+                "--no-progress",
+            ]
+        )
         raw, cached = bench_loading(data, args.frames, args.size)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"{args.frames} frames at {args.size}x{args.size}, batch 16")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"{args.frames} frames at {args.size}x{args.size}, batch 16"
+    )
     print("| step | clips/s | vs raw decoding |\n|---|---|---|")
     print(f"| (a) raw decode + preprocess (baseline) | {raw:.1f} | 1.00 |")
     print(f"| (b) cached load + z-score | {cached:.1f} | {cached / raw:.1f} |")
     for name in MODEL_MODULES:
         rate, params = bench_training(name, args.frames, args.size, args.steps)
-        print(f"| (c) train {name} ({params / 1e6:.1f} M parameters) | {rate:.1f} | {rate / raw:.2f} |")
+        label = f"(c) train {name} ({params / 1e6:.1f} M parameters)"
+        print(f"| {label} | {rate:.1f} | {rate / raw:.2f} |")
 
 
 if __name__ == "__main__":
