@@ -35,6 +35,7 @@ TRAIN_KEYS = (
     "val_split",
     "device",
     "workers",
+    "threads",
 )
 
 

@@ -51,6 +51,7 @@ class TrainConfig:
     weights: str | None = None  # MobileNetV2 ImageNet weights file
     sheet: str | None = None  # annotation sheet of a real dataset (default: found by name)
     workers: int = 0
+    threads: int = 0  # torch CPU threads (0: torch's default)
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -211,6 +212,8 @@ def fit(
     from equime.mer.models import create_model
 
     device = resolve_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)  # results are bit-stable for a fixed thread count
     seed_everything(cfg.seed)
     labels = target_indices(table, classes)
     train_idx, val_idx = split_by_subject(table, cfg.val_split, cfg.seed)
@@ -343,6 +346,7 @@ def checkpoint_config(
             "clips_per_second": fitted.clips_per_second,
         },
         "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
+        "torch_threads": torch.get_num_threads(),
         "device": cfg.device,
     }
 
