@@ -47,6 +47,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
     config.write_text(yaml.safe_dump(_experiment(tmp_path)))
     assert main(["evaluate", str(config), "--no-progress"]) == 0
     out = tmp_path / "results"
+    assert any((tmp_path / "cache").rglob("*.npy"))  # relative to the experiment file
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 2 * 2 * 3  # train sets x models x test sets
     within = results[results["train"] == results["test"]]

@@ -112,6 +112,9 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
             raise EquimeError(f"{path}: '{key}' lists nothing")
     for name in {*raw["train_on"], *raw["test_on"]} - set(datasets):
         raise EquimeError(f"{path}: '{name}' is not under datasets")
+    if raw.get("cache"):
+        cache = Path(raw["cache"]).expanduser()
+        raw["cache"] = str(cache if cache.is_absolute() else base / cache)
     if out:
         raw["out"] = out
     elif not Path(raw.get("out", "runs/evaluate")).is_absolute():
