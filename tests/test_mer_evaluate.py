@@ -115,3 +115,23 @@ def test_experiment_file_errors(tmp_path) -> None:
     with pytest.raises(EquimeError, match="not valid YAML"):
         load_experiment(path)
     assert main(["evaluate", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_paths_relative_to_the_experiment_file(tmp_path) -> None:
+    good = _experiment(tmp_path)
+    good["checkpoints"] = {"miex": {"stcnn": "ck/stcnn"}}
+    good["model_options"] = {"mobilenet": {"weights": "w/mnv2.pth"}}
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "e.yaml"
+    good["datasets"] = {
+        k: v if isinstance(v, dict) else {"path": v} for k, v in good["datasets"].items()
+    }
+    for entry in good["datasets"].values():
+        entry["path"] = f"../{entry['path']}"
+    path.write_text(yaml.safe_dump(good))
+    exp = load_experiment(path)
+    assert exp.checkpoints["miex"]["stcnn"] == str(tmp_path / "sub" / "ck" / "stcnn")
+    assert exp.model_options["mobilenet"]["weights"] == str(tmp_path / "sub" / "w" / "mnv2.pth")
+    assert exp.cache == str(tmp_path / "sub" / "cache")
+    assert exp.out == str(tmp_path / "sub" / "results")
+    assert exp.datasets["casme2"].path == str(tmp_path / "sub" / "../casme2")

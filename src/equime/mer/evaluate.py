@@ -112,9 +112,21 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
             raise EquimeError(f"{path}: '{key}' lists nothing")
     for name in {*raw["train_on"], *raw["test_on"]} - set(datasets):
         raise EquimeError(f"{path}: '{name}' is not under datasets")
+
+    def here(value: str) -> str:  # paths in the file are relative to the file
+        where = Path(value).expanduser()
+        return str(where if where.is_absolute() else base / where)
+
     if raw.get("cache"):
-        cache = Path(raw["cache"]).expanduser()
-        raw["cache"] = str(cache if cache.is_absolute() else base / cache)
+        raw["cache"] = here(raw["cache"])
+    raw["checkpoints"] = {
+        train: {model: here(folder) for model, folder in (models or {}).items()}
+        for train, models in (raw.get("checkpoints") or {}).items()
+    }
+    raw["model_options"] = {
+        model: {k: here(v) if k == "weights" and v else v for k, v in (opts or {}).items()}
+        for model, opts in (raw.get("model_options") or {}).items()
+    }
     if out:
         raw["out"] = out
     elif not Path(raw.get("out", "runs/evaluate")).is_absolute():
