@@ -135,3 +135,34 @@ def test_paths_relative_to_the_experiment_file(tmp_path) -> None:
     assert exp.cache == str(tmp_path / "sub" / "cache")
     assert exp.out == str(tmp_path / "sub" / "results")
     assert exp.datasets["casme2"].path == str(tmp_path / "sub" / "../casme2")
+
+
+def test_given_checkpoint_is_tested_not_trained(tmp_path) -> None:
+    import torch
+
+    from equime.mer.checkpoint import save_checkpoint
+    from equime.mer.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("simple3dcnn", 3, n_frames=8, size=16)
+    config = {
+        "model": "simple3dcnn",
+        "n_classes": 3,
+        "classes": ["negative", "positive", "surprise"],
+        "n_frames": 8,
+        "size": 16,
+        "scheme": "3class",
+    }
+    save_checkpoint(tmp_path / "given", model, config)
+    experiment = {
+        **_experiment(tmp_path),
+        "models": ["simple3dcnn"],
+        "train_on": ["miex"],
+        "test_on": ["samm"],
+        "checkpoints": {"miex": {"simple3dcnn": "given"}},
+    }
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(experiment))
+    assert main(["evaluate", str(tmp_path / "e.yaml"), "--no-progress"]) == 0
+    assert not (tmp_path / "results" / "checkpoints").exists()  # nothing was trained
+    pred = pd.read_csv(tmp_path / "results" / "predictions" / "miex__simple3dcnn__samm.csv")
+    assert len(pred) == 3 and set(pred["weights_source"]) == {"scratch"}
