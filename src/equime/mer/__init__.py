@@ -1,0 +1,1 @@
+"""Micro-expression recognition: dataset loaders, the four baselines, training, evaluation."""

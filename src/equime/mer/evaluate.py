@@ -1,0 +1,383 @@
+"""`equime evaluate`: the cross-dataset matrix (training sets x test sets x models) from one
+experiment file, with per-group results, consistency across models, plots and a report.
+
+Protocols: a model trained on dataset A is tested on all of dataset B (B != A). Within one
+dataset (B == A) real datasets use leave-one-subject-out (predictions pooled over folds) and
+synthetic ones a held-out-identities split; `within` in the experiment file overrides this.
+Finished work is kept: checkpoints and fold predictions are reused when their settings match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from equime.errors import EquimeError
+
+log = logging.getLogger(__name__)
+
+WITHIN = ("auto", "loso", "holdout", "skip")
+TRAIN_KEYS = (
+    "epochs",
+    "batch",
+    "lr",
+    "patience",
+    "lr_patience",
+    "lr_factor",
+    "min_lr",
+    "val_split",
+    "device",
+    "workers",
+    "threads",
+)
+
+
+@dataclass
+class DatasetEntry:
+    name: str
+    format: str
+    path: str
+    sampling: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # loader options (e.g. sheet)
+
+
+@dataclass
+class Experiment:
+    datasets: dict[str, DatasetEntry]
+    train_on: list[str]
+    test_on: list[str]
+    models: list[str]
+    name: str = "experiment"
+    out: str = "runs/evaluate"
+    scheme: str = "3class"
+    within: str = "auto"
+    test_split: float = 0.25
+    n_frames: int = 96
+    size: int = 64
+    seed: int = 0
+    train: dict[str, Any] = field(default_factory=dict)
+    model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checkpoints: dict[str, dict[str, str]] = field(default_factory=dict)
+    cache: str | None = None
+    progress: bool = True
+
+
+def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
+    """Read and check the YAML/JSON experiment file; dataset paths are relative to it."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise EquimeError(f"{path}: experiment file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EquimeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(raw, dict):
+        raise EquimeError(f"{path}: the experiment must be a mapping")
+    known = {f.name for f in fields(Experiment)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise EquimeError(
+            f"{path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    base = path.parent
+    datasets = {}
+    for name, entry in (raw.get("datasets") or {}).items():
+        if isinstance(entry, str):
+            entry = {"path": entry}
+        if not isinstance(entry, dict) or "path" not in entry:
+            raise EquimeError(f"{path}: dataset {name} needs a path")
+        extra = {k: v for k, v in entry.items() if k not in ("format", "path", "sampling")}
+        where = Path(entry["path"]).expanduser()
+        datasets[name] = DatasetEntry(
+            name=name,
+            format=entry.get("format", name),
+            path=str(where if where.is_absolute() else base / where),
+            sampling=entry.get("sampling"),
+            options=extra,
+        )
+    raw["datasets"] = datasets
+    for key in ("train_on", "test_on", "models"):
+        value = raw.get(key)
+        raw[key] = [value] if isinstance(value, str) else list(value or [])
+        if not raw[key]:
+            raise EquimeError(f"{path}: '{key}' lists nothing")
+    for name in {*raw["train_on"], *raw["test_on"]} - set(datasets):
+        raise EquimeError(f"{path}: '{name}' is not under datasets")
+
+    def here(value: str) -> str:  # paths in the file are relative to the file
+        where = Path(value).expanduser()
+        return str(where if where.is_absolute() else base / where)
+
+    if raw.get("cache"):
+        raw["cache"] = here(raw["cache"])
+    raw["checkpoints"] = {
+        train: {model: here(folder) for model, folder in (models or {}).items()}
+        for train, models in (raw.get("checkpoints") or {}).items()
+    }
+    raw["model_options"] = {
+        model: {k: here(v) if k == "weights" and v else v for k, v in (opts or {}).items()}
+        for model, opts in (raw.get("model_options") or {}).items()
+    }
+    if out:
+        raw["out"] = out
+    elif not Path(raw.get("out", "runs/evaluate")).is_absolute():
+        raw["out"] = str(base / raw.get("out", "runs/evaluate"))
+    experiment = Experiment(**raw)
+    if experiment.within not in WITHIN:
+        raise EquimeError(f"{path}: within {experiment.within!r}; use one of {', '.join(WITHIN)}")
+    bad = sorted(set(experiment.train) - set(TRAIN_KEYS))
+    if bad:
+        raise EquimeError(
+            f"{path}: unknown train settings {', '.join(bad)}; known: {', '.join(TRAIN_KEYS)}"
+        )
+    from equime.mer.datasets import get_dataset
+    from equime.mer.labels import SCHEMES
+    from equime.mer.models import model_names
+
+    for entry in datasets.values():
+        get_dataset(entry.format)
+    if experiment.scheme not in SCHEMES:
+        raise EquimeError(f"{path}: scheme {experiment.scheme!r}; use one of {', '.join(SCHEMES)}")
+    for model in experiment.models:
+        if model.lower() not in model_names():
+            raise EquimeError(f"{path}: unknown model {model!r}; known: {', '.join(model_names())}")
+    return experiment
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    entry: DatasetEntry
+    table: pd.DataFrame  # with `target`
+    classes: list[str]
+    sampling: str
+    real: bool
+
+
+def _load(entry: DatasetEntry, scheme: str) -> Loaded:
+    from equime.mer.datasets import get_dataset, load_dataset
+    from equime.mer.train import apply_scheme
+
+    spec = get_dataset(entry.format)
+    table, classes = apply_scheme(load_dataset(spec.name, entry.path, **entry.options), scheme)
+    if table.empty:
+        raise EquimeError(f"{entry.path}: no clip of {entry.name} has a class under {scheme}")
+    return Loaded(entry, table, classes, entry.sampling or spec.sampling, spec.real)
+
+
+def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any:
+    from equime.mer.train import TrainConfig
+
+    options = dict(exp.model_options.get(model, {}))
+    weights = options.pop("weights", None)
+    return TrainConfig(
+        data=loaded.entry.path,
+        model=model,
+        out=str(out),
+        dataset=loaded.entry.format,
+        scheme=exp.scheme,
+        n_frames=exp.n_frames,
+        size=exp.size,
+        seed=exp.seed,
+        sampling=loaded.sampling,
+        cache=exp.cache,
+        weights=weights,
+        progress=False,
+        options=options,
+        **exp.train,
+    )
+
+
+def _key(cfg: Any, table: pd.DataFrame) -> str:
+    """What a trained model depends on: settings and the exact clips (so stale results rerun)."""
+    settings = {
+        k: v for k, v in asdict(cfg).items() if k not in ("out", "progress", "workers", "cache")
+    }
+    clips = "|".join(table["clip"] + ":" + table["target"])
+    return hashlib.sha256(
+        (json.dumps(settings, sort_keys=True, default=str) + clips).encode()
+    ).hexdigest()[:16]
+
+
+def _trained(
+    cfg: Any, table: pd.DataFrame, classes: list[str], folder: Path, cache: Any
+) -> tuple[Any, dict]:
+    """A model trained on `table`: the one in `folder` if its key matches, else trained now."""
+    from equime.mer.checkpoint import load_checkpoint, read_config
+    from equime.mer.train import fit, save_fit
+
+    key = _key(cfg, table)
+    if (folder / "config.json").is_file():
+        try:
+            if read_config(folder).get("experiment_key") == key:
+                return load_checkpoint(folder)
+        except EquimeError:
+            pass
+    fitted = fit(table, classes, cfg.sampling, cfg, cache)
+    save_fit(folder, cfg, fitted, table, classes, cfg.sampling)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["experiment_key"] = key
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
+    return fitted.model, config
+
+
+def _split_subjects(table: pd.DataFrame, fraction: float, seed: int) -> list[np.ndarray]:
+    """Held-out identities: one fold testing `fraction` of the subjects (clips if < 3 subjects)."""
+    from equime.mer.train import split_by_subject
+
+    return [split_by_subject(table, fraction, seed + 1)[1]]
+
+
+def _loso_folds(table: pd.DataFrame) -> list[np.ndarray]:
+    return [
+        np.flatnonzero(table["subject"].to_numpy() == s) for s in sorted(table["subject"].unique())
+    ]
+
+
+def run_experiment(exp: Experiment) -> dict[str, Any]:
+    """Run the whole matrix; write predictions, tables, plots and report.md under exp.out."""
+    from tqdm import tqdm
+
+    from equime.mer.cache import ClipCache
+    from equime.mer.checkpoint import load_checkpoint
+    from equime.mer.predict import predict_table
+
+    out = Path(exp.out)
+    (out / "predictions").mkdir(parents=True, exist_ok=True)
+    cache = ClipCache(exp.cache)
+    names = list(dict.fromkeys([*exp.train_on, *exp.test_on]))
+    data = {n: _load(exp.datasets[n], exp.scheme) for n in names}
+    jobs = [(t, m) for t in exp.train_on for m in exp.models]
+    results, predictions = [], {}
+    for train_name, model_name in tqdm(jobs, desc="evaluate", disable=not exp.progress):
+        source = data[train_name]
+        ckpt = out / "checkpoints" / train_name / model_name
+        given = exp.checkpoints.get(train_name, {}).get(model_name)
+        cfg = _train_config(exp, source, model_name, ckpt)
+        tests = [t for t in exp.test_on if t != train_name]
+        if tests:
+            if given:
+                model, config = load_checkpoint(given)
+            else:
+                model, config = _trained(cfg, source.table, source.classes, ckpt, cache)
+            for test_name in tests:
+                target = data[test_name]
+                pred = predict_table(
+                    model, config, target.table, target.sampling, cache, device=cfg.device
+                ).assign(weights_source=config.get("weights_source", "scratch"))
+                predictions[(train_name, model_name, test_name)] = (
+                    pred,
+                    config["classes"],
+                    "cross-dataset",
+                )
+        if train_name in exp.test_on:
+            protocol = exp.within
+            if protocol == "auto":
+                protocol = "loso" if source.real else "holdout"
+            if protocol == "skip":
+                continue
+            folds = (
+                _loso_folds(source.table)
+                if protocol == "loso"
+                else _split_subjects(source.table, exp.test_split, exp.seed)
+            )
+            parts = []
+            for k, rows in enumerate(folds):
+                test_rows = source.table.iloc[rows]
+                train_rows = source.table.drop(index=source.table.index[rows]).reset_index(
+                    drop=True
+                )
+                folder = out / "folds" / train_name / model_name / f"fold{k:03d}"
+                model, config = _trained(cfg, train_rows, source.classes, folder, cache)
+                parts.append(
+                    predict_table(
+                        model, config, test_rows, source.sampling, cache, device=cfg.device
+                    ).assign(fold=k, weights_source=config.get("weights_source", "scratch"))
+                )
+            predictions[(train_name, model_name, train_name)] = (
+                pd.concat(parts, ignore_index=True),
+                source.classes,
+                protocol,
+            )
+    for (train_name, model_name, test_name), (pred, classes, protocol) in predictions.items():
+        pred.to_csv(
+            out / "predictions" / f"{train_name}__{model_name}__{test_name}.csv", index=False
+        )
+        results.append(_result_row(train_name, model_name, test_name, protocol, pred, classes))
+    return _write_outputs(exp, out, results, predictions)
+
+
+def _result_row(
+    train: str, model: str, test: str, protocol: str, pred: pd.DataFrame, classes: list[str]
+) -> dict[str, Any]:
+    from equime.mer.metrics import classification_metrics
+
+    metrics = classification_metrics(
+        pred["y_true"], pred["y_pred"], len(classes), pred["confidence"]
+    )
+    return {
+        "train": train,
+        "test": test,
+        "model": model,
+        "protocol": protocol,
+        **metrics,
+        "weights": pred["weights_source"].iloc[0] if len(pred) else "",
+        "classes": classes,
+    }
+
+
+def _write_outputs(
+    exp: Experiment, out: Path, results: list[dict[str, Any]], predictions: dict
+) -> dict[str, Any]:
+    from equime.mer.checkpoint import versions
+    from equime.mer.fairness import per_group
+    from equime.mer.report import write_report
+
+    table = pd.DataFrame(results)
+    if table.empty:
+        raise EquimeError(f"{exp.name}: nothing to evaluate (train_on and test_on give no pair)")
+    table.drop(columns=["confusion", "classes"]).to_csv(out / "results.csv", index=False)
+    groups, gaps = [], []
+    for (train_name, model_name, test_name), (pred, _classes, _protocol) in predictions.items():
+        by_group, gap = per_group(pred)
+        keys = {"train": train_name, "model": model_name, "test": test_name}
+        if not by_group.empty:
+            groups.append(by_group.assign(**keys))
+            gaps.append(gap.assign(**keys))
+    group_table = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
+    gap_table = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
+    if not group_table.empty:
+        group_table.to_csv(out / "groups.csv", index=False)
+        gap_table.to_csv(out / "group_gaps.csv", index=False)
+    consistency = table.groupby(["train", "test"])[["weighted_f1", "accuracy", "uf1", "uar"]].agg(
+        ["mean", "std"]
+    )
+    consistency.columns = [f"{m}_{s}" for m, s in consistency.columns]
+    consistency = consistency.reset_index()
+    consistency.to_csv(out / "consistency.csv", index=False)
+    summary = {
+        "experiment": {k: v for k, v in asdict(exp).items() if k != "progress"},
+        "versions": versions(),
+        "results": results,
+    }
+    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_report(out, exp, table, consistency, group_table, gap_table)
+    return {
+        "out": out,
+        "results": table,
+        "consistency": consistency,
+        "groups": group_table,
+        "gaps": gap_table,
+    }

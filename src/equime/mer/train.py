@@ -1,0 +1,386 @@
+"""Training a recogniser the way the authors did (REFERENCE s6), reproducibly.
+
+Adam (lr 1e-4), cross-entropy, batch 16, up to 100 epochs; early stopping on the validation loss
+(patience 15) restoring the best weights; reduce-LR-on-plateau (x0.2, patience 5, min 1e-5).
+Validation holds out whole subjects (identities), so a model is never validated on a face it
+trained on. Clips come from the on-disk cache (mer.cache); batches are z-scored on the fly.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from equime.errors import EquimeError
+from equime.mer.clips import finish
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    model: str
+    out: str
+    dataset: str = "equime"
+    scheme: str = "5class"
+    epochs: int = 100
+    batch: int = 16
+    n_frames: int = 96
+    size: int = 64
+    seed: int = 0
+    device: str = "cpu"
+    val_split: float = 0.2
+    lr: float = 1e-4
+    patience: int = 15
+    lr_patience: int = 5
+    lr_factor: float = 0.2
+    min_lr: float = 1e-5
+    sampling: str | None = None  # default: the dataset's (mer.datasets DatasetSpec.sampling)
+    cache: str | None = None
+    weights: str | None = None  # MobileNetV2 ImageNet weights file
+    sheet: str | None = None  # annotation sheet of a real dataset (default: found by name)
+    workers: int = 0
+    threads: int = 0  # torch CPU threads (0: torch's default)
+    progress: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        checks = [
+            (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
+            (self.batch >= 1, f"batch {self.batch} must be >= 1"),
+            (self.n_frames >= 1, f"frames {self.n_frames} must be >= 1"),
+            (self.size >= 8, f"size {self.size} must be >= 8"),
+            (0.0 < self.val_split < 1.0, f"val split {self.val_split} must be in (0, 1)"),
+            (self.lr > 0, f"lr {self.lr} must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise EquimeError(message)
+
+
+class CachedClips(Dataset):
+    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index) per item."""
+
+    def __init__(self, paths: list[Path], labels: list[int], n_frames: int) -> None:
+        self.paths, self.labels, self.n_frames = paths, labels, n_frames
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+        clip = np.load(self.paths[i])[: self.n_frames].astype(np.float32)
+        length = clip.shape[0]
+        if length < self.n_frames:
+            clip = np.concatenate(
+                [clip, np.zeros((self.n_frames - length, *clip.shape[1:]), np.float32)]
+            )
+        return torch.from_numpy(clip), length, self.labels[i]
+
+
+def batches_to_input(gray: torch.Tensor, lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
+    return finish(gray, n_frames, lengths)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise EquimeError(f"--device {name}: CUDA is not available on this machine")
+    if name not in ("cpu",) and not name.startswith("cuda"):
+        raise EquimeError(f"--device {name}: use cpu or cuda")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def split_by_subject(
+    table: pd.DataFrame, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train / validation row indices holding out whole subjects (clips when < 3 subjects)."""
+    rng = np.random.default_rng(seed)
+    subjects = np.array(sorted(table["subject"].unique()))
+    if len(subjects) >= 3:
+        rng.shuffle(subjects)
+        n_val = min(len(subjects) - 1, max(1, round(fraction * len(subjects))))
+        held = set(subjects[:n_val])
+        val_mask = table["subject"].isin(held).to_numpy()
+    else:
+        log.warning("fewer than 3 subjects: validation holds out clips, not identities")
+        order = rng.permutation(len(table))
+        val_mask = np.zeros(len(table), bool)
+        val_mask[order[: max(1, round(fraction * len(table)))]] = True
+    return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
+
+
+def apply_scheme(table: pd.DataFrame, scheme: str) -> tuple[pd.DataFrame, list[str]]:
+    """Add `target` (class name under `scheme`), drop clips without one; classes in index order."""
+    from equime.mer.labels import map_label, scheme_classes
+
+    table = table.copy()
+    table["target"] = [map_label(e, scheme) for e in table["emotion"]]
+    dropped = int(table["target"].isna().sum())
+    if dropped:
+        log.info("%d clips have no class under %s and are left out", dropped, scheme)
+    table = table[table["target"].notna()].reset_index(drop=True)
+    return table, scheme_classes(scheme, table["target"])
+
+
+def prepare_table(cfg: TrainConfig) -> tuple[pd.DataFrame, list[str], str]:
+    """Load the dataset and map labels by scheme; returns (table, classes, sampling)."""
+    from equime.mer.datasets import get_dataset, load_dataset
+
+    spec = get_dataset(cfg.dataset)
+    options = {"sheet": cfg.sheet} if cfg.sheet else {}
+    table, classes = apply_scheme(load_dataset(spec.name, cfg.data, **options), cfg.scheme)
+    if table.empty:
+        raise EquimeError(f"{cfg.data}: no clip has a class under scheme {cfg.scheme}")
+    return table, classes, cfg.sampling or spec.sampling
+
+
+@torch.no_grad()
+def predict_loader(
+    model: torch.nn.Module, loader: DataLoader, n_frames: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Softmax probabilities, true labels and mean cross-entropy over a loader."""
+    model.eval()
+    probs, labels, loss_sum = [], [], 0.0
+    for gray, lengths, y in loader:
+        x = batches_to_input(gray.to(device), lengths.to(device), n_frames)
+        logits = model(x)
+        loss_sum += torch.nn.functional.cross_entropy(logits, y.to(device), reduction="sum").item()
+        probs.append(torch.softmax(logits, 1).cpu().numpy())
+        labels.append(y.numpy())
+    return np.concatenate(probs), np.concatenate(labels), loss_sum / max(1, len(loader.dataset))
+
+
+@dataclass
+class FitResult:
+    model: torch.nn.Module
+    history: list[dict[str, float]]
+    best_epoch: int
+    val_loss: float
+    val_accuracy: float
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    seconds: float
+    clips_per_second: float
+    weights_source: str
+    options: dict[str, Any]
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    best_epoch: int
+    epochs_run: int
+    val_loss: float
+    val_accuracy: float
+    train_clips: int
+    val_clips: int
+    seconds: float
+    clips_per_second: float
+
+
+def target_indices(table: pd.DataFrame, classes: list[str]) -> list[int]:
+    index = {c: i for i, c in enumerate(classes)}
+    return [index[t] for t in table["target"]]
+
+
+def fit(
+    table: pd.DataFrame, classes: list[str], sampling: str, cfg: TrainConfig, cache: Any = None
+) -> FitResult:
+    """Train a fresh model on `table` (with a `target` column of class names): the loop itself,
+    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out)."""
+    from tqdm import tqdm
+
+    from equime.mer.cache import ClipCache, cache_clips
+    from equime.mer.models import create_model
+
+    device = resolve_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)  # results are bit-stable for a fixed thread count
+    seed_everything(cfg.seed)
+    labels = target_indices(table, classes)
+    train_idx, val_idx = split_by_subject(table, cfg.val_split, cfg.seed)
+    if len(train_idx) < 2 or len(val_idx) == 0:
+        raise EquimeError(
+            f"{cfg.data}: {len(table)} clips are too few to split into training and validation"
+        )
+    cache = cache or ClipCache(cfg.cache)
+    paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress)
+    log.info("clip cache %s: %d hits, %d decoded", cache.folder, cache.hits, cache.misses)
+
+    def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
+        data = CachedClips([paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
+        # reshuffled into other batches on the next epoch)
+        lone = shuffle and len(rows) % cfg.batch == 1 and len(rows) > 1
+        return DataLoader(
+            data,
+            batch_size=cfg.batch,
+            shuffle=shuffle,
+            generator=generator,
+            num_workers=cfg.workers,
+            drop_last=lone,
+        )
+
+    train_loader, val_loader = loader(train_idx, True), loader(val_idx, False)
+    options = dict(cfg.options)
+    if cfg.weights:
+        options["weights"] = cfg.weights
+    model = create_model(cfg.model, len(classes), n_frames=cfg.n_frames, size=cfg.size, **options)
+    model = model.to(device)
+    weights_source = getattr(model, "weights_source", "scratch")
+    if cfg.model.lower().startswith("mobilenet"):
+        log.warning("MobileNetV2 hybrid: weights from %s", weights_source)
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimiser, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, min_lr=cfg.min_lr
+    )
+    best = (math.inf, -1, copy.deepcopy(model.state_dict()), 0.0)
+    history, waited, seen, start = [], 0, 0, time.perf_counter()
+    bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", disable=not cfg.progress)
+    for epoch in bar:
+        model.train()
+        total, correct, count = 0.0, 0, 0
+        for gray, lengths, y in train_loader:
+            x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames)
+            y = y.to(device)
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            count += len(y)
+        seen += count
+        probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device)
+        val_acc = float((probs.argmax(1) == truth).mean())
+        scheduler.step(val_loss)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / count,
+                "train_accuracy": correct / count,
+                "val_loss": val_loss,
+                "val_accuracy": val_acc,
+                "lr": optimiser.param_groups[0]["lr"],
+            }
+        )
+        bar.set_postfix(
+            loss=f"{total / count:.3f}", val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.2f}"
+        )
+        if val_loss < best[0] - 1e-6:
+            best, waited = (val_loss, epoch, copy.deepcopy(model.state_dict()), val_acc), 0
+        else:
+            waited += 1
+            if waited >= cfg.patience:
+                log.info("early stop at epoch %d (best %d)", epoch, best[1])
+                break
+    seconds = time.perf_counter() - start
+    model.load_state_dict(best[2])  # restore the best epoch's weights
+    return FitResult(
+        model=model.eval(),
+        history=history,
+        best_epoch=best[1],
+        val_loss=best[0],
+        val_accuracy=best[3],
+        train_rows=train_idx,
+        val_rows=val_idx,
+        seconds=seconds,
+        clips_per_second=seen / seconds if seconds > 0 else 0.0,
+        weights_source=weights_source,
+        options={k: v for k, v in options.items() if k != "weights"},
+    )
+
+
+def checkpoint_config(
+    cfg: TrainConfig, fitted: FitResult, table: pd.DataFrame, classes: list[str], sampling: str
+) -> dict[str, Any]:
+    from equime.mer.models import count_parameters
+
+    return {
+        "model": cfg.model.lower(),
+        "n_classes": len(classes),
+        "classes": classes,
+        "n_frames": cfg.n_frames,
+        "size": cfg.size,
+        "scheme": cfg.scheme,
+        "sampling": sampling,
+        "trained_on": {
+            "dataset": cfg.dataset,
+            "path": str(cfg.data),
+            "clips": len(table),
+            "subjects": int(table["subject"].nunique()),
+            "val_subjects": sorted(table.iloc[fitted.val_rows]["subject"].unique().tolist()),
+        },
+        "seed": cfg.seed,
+        "options": fitted.options,
+        "weights_source": fitted.weights_source,
+        "parameters": count_parameters(fitted.model),
+        "metrics": {
+            "best_epoch": fitted.best_epoch,
+            "epochs_run": len(fitted.history),
+            "val_loss": fitted.val_loss,
+            "val_accuracy": fitted.val_accuracy,
+            "train_clips": len(fitted.train_rows),
+            "val_clips": len(fitted.val_rows),
+            "seconds": fitted.seconds,
+            "clips_per_second": fitted.clips_per_second,
+        },
+        "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
+        "torch_threads": torch.get_num_threads(),
+        "device": cfg.device,
+    }
+
+
+def save_fit(
+    folder: str | Path,
+    cfg: TrainConfig,
+    fitted: FitResult,
+    table: pd.DataFrame,
+    classes: list[str],
+    sampling: str,
+) -> None:
+    from equime.mer.checkpoint import save_checkpoint
+
+    config = checkpoint_config(cfg, fitted, table, classes, sampling)
+    save_checkpoint(folder, fitted.model.cpu(), config)
+    pd.DataFrame(fitted.history).to_csv(Path(folder) / "history.csv", index=False)
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Train `cfg.model` on `cfg.data`, write the checkpoint to `cfg.out`, return a summary."""
+    cfg.validate()
+    resolve_device(cfg.device)
+    table, classes, sampling = prepare_table(cfg)
+    fitted = fit(table, classes, sampling, cfg)
+    save_fit(cfg.out, cfg, fitted, table, classes, sampling)
+    return TrainResult(
+        out=Path(cfg.out),
+        best_epoch=fitted.best_epoch,
+        epochs_run=len(fitted.history),
+        val_loss=fitted.val_loss,
+        val_accuracy=fitted.val_accuracy,
+        train_clips=len(fitted.train_rows),
+        val_clips=len(fitted.val_rows),
+        seconds=fitted.seconds,
+        clips_per_second=fitted.clips_per_second,
+    )

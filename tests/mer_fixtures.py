@@ -1,0 +1,210 @@
+"""Miniature copies of the real micro-expression datasets' layouts and annotation sheets.
+
+Every frame image is a flat grey whose level encodes its frame number (level = 2 * number mod
+250), so a test can tell exactly which frames a loader and sampler picked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from openpyxl import Workbook
+
+
+def level(number: int) -> int:
+    return (2 * number) % 250
+
+
+def write_frames(
+    folder: Path, numbers: range | list[int], name: str = "img{}.jpg", size: int = 16
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in numbers:
+        cv2.imwrite(str(folder / name.format(n)), np.full((size, size, 3), level(n), np.uint8))
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> None:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def make_samm(root: Path) -> Path:
+    """SAMM: 11 preamble rows, header on row 12; frames <Subject>/<Filename>/<sub>_<frame>.jpg."""
+    preamble = [
+        ["SAMM Micro-Movement Database"],
+        ["FACS codes"],
+        *[[] for _ in range(8)],
+        ["Notes: v2"],
+    ]
+    header = [
+        "Subject",
+        "Filename",
+        "Inducement Code",
+        "Onset Frame",
+        "Apex Frame",
+        "Offset Frame",
+        "Duration",
+        "Type",
+        "Action Units",
+        "Notes",
+        "Estimated Emotion",
+    ]
+    data = [
+        [6, "006_1_2", 1, 5562, 5588, 5605, 44, "Micro - 1/2", "4+7", "", "Anger"],
+        [6, "006_1_3", 1, 3912, 3948, 3980, 69, "Micro - 1/2", "R12+L14", "", "Contempt"],
+        [7, "007_6_1", 6, 100, -1, 120, 21, "Micro - 1/2", "12", "", "Happiness"],
+        [7, "007_7_2", 7, 50, 60, 70, 21, "Micro - 1/2", "1+2", "", "Other"],
+        [9, "009_9_9", 1, 10, 12, 14, 5, "Micro - 1/2", "4", "", "Sadness"],  # no frames on disk
+    ]
+    write_xlsx(root / "SAMM_Micro_FACS_Codes_v2.xlsx", [*preamble, header, *data])
+    write_frames(root / "006" / "006_1_2", range(5560, 5608), "006_0{}.jpg")
+    write_frames(root / "006" / "006_1_3", range(3910, 3982), "006_0{}.jpg")
+    write_frames(root / "007" / "007_6_1", range(98, 123), "007_{:05d}.jpg")
+    write_frames(root / "007" / "007_7_2", range(50, 71), "007_{:05d}.jpg")
+    return root
+
+
+def make_casme2(root: Path, version: int = 1, extra_subjects: int = 0) -> Path:
+    """CASME II: version 1 'OnsetFrame' headers and numeric subjects; version 2 spaced headers,
+    'sub01' subjects and '/' for an uncoded apex. Frames sub<NN>/<Filename>/img<k>.jpg.
+    `extra_subjects` adds subjects 3, 4, ... with three clips each (enough to train on)."""
+    if version == 1:
+        header = [
+            "Subject",
+            "Filename",
+            "OnsetFrame",
+            "ApexFrame",
+            "OffsetFrame",
+            "Action Units",
+            "Estimated Emotion",
+        ]
+        data = [
+            [1, "EP02_01f", 46, 59, 86, "12", "happiness"],
+            [1, "EP03_02", 1, 10, 20, "4+L10", "disgust"],
+            [2, "EP02_01f", 30, 40, 50, "14", "repression"],
+            [2, "EP09_01", 5, 8, 12, "R4", "others"],
+        ]
+        name = "CASME2-coding-20140508.xlsx"
+    else:
+        header = [
+            "Subject",
+            "Filename",
+            "Onset Frame",
+            "Apex Frame",
+            "Offset Frame",
+            "Action Units",
+            "Emotion",
+        ]
+        data = [
+            ["sub01", "EP02_01f", 46, "/", 86, "12", "Happiness"],
+            ["sub01", "EP03_02", 1, 10, 20, "4+L10", "Disgust"],
+            ["sub02", "EP02_01f", 30, 40, 50, "14", "Repression"],
+            ["sub02", "EP09_01", 5, 8, 12, "R4", "Others"],
+        ]
+        name = "CASME2-coding-20140508-v2.xlsx"
+    emotions = ("happiness", "disgust", "surprise")
+    for k in range(3, 3 + extra_subjects):
+        for j, emotion in enumerate(emotions):
+            data.append([k, f"EP1{j}_0{k}", 1, 4, 8, "12", emotion])
+            write_frames(root / f"sub{k:02d}" / f"EP1{j}_0{k}", range(1, 9))
+    write_xlsx(root / name, [header, *data])
+    write_frames(root / "sub01" / "EP02_01f", range(46, 87))
+    write_frames(root / "sub01" / "EP03_02", range(1, 21))
+    write_frames(root / "sub02" / "EP02_01f", range(30, 51))
+    write_frames(root / "sub02" / "EP09_01", range(5, 13))
+    return root
+
+
+def make_casme3(root: Path) -> Path:
+    """CAS(ME)^3 part A: label sheet; frames <Subject>/<Filename>/color/<k>.jpg."""
+    header = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion"]
+    data = [
+        ["spNO.1", "a", 10, 15, 22, "L12+R12", 1, "happy"],
+        ["spNO.1", "b", 100, 104, 110, "4+7", 2, "anger"],
+        ["spNO.2", "a", 0, 3, 6, "1+2+5", 3, "surprise"],
+    ]
+    write_xlsx(root / "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx", [header, *data])
+    write_frames(root / "spNO.1" / "a" / "color", range(10, 23), "{}.jpg")
+    write_frames(root / "spNO.1" / "b" / "color", range(100, 111), "{}.jpg")
+    write_frames(root / "spNO.2" / "a" / "color", range(0, 7), "{}.jpg")
+    return root
+
+
+def make_smic(root: Path) -> Path:
+    """SMIC-HS: <subject>/micro/<label>/<clip>/image<k>.bmp."""
+    write_frames(
+        root / "s1" / "micro" / "negative" / "s1_ne_01", range(1000, 1012), "image{:06d}.bmp"
+    )
+    write_frames(
+        root / "s1" / "micro" / "surprise" / "s1_sur_01", range(2000, 2009), "image{:06d}.bmp"
+    )
+    write_frames(
+        root / "s2" / "micro" / "positive" / "s2_po_01", range(300, 320), "image{:06d}.bmp"
+    )
+    (root / "s2" / "micro" / "positive" / "empty_clip").mkdir(parents=True)  # no frames: skipped
+    return root
+
+
+def make_miex(root: Path) -> Path:
+    """MiE-X: <celebA_id>_<source>_<label>/0.jpg ...: _0 negative, _1 positive, _2 surprise."""
+    write_frames(root / "000017_mead_0", range(0, 8), "{}.jpg")
+    write_frames(root / "000017_mead_1", range(0, 8), "{}.jpg")
+    write_frames(root / "000042_mmew_a_2", range(0, 6), "{}.jpg")
+    write_frames(root / "000042_mead_1", range(0, 5), "{}.jpg")
+    return root
+
+
+VARIANTS = ("orig", "mirror", "zoom", "warm", "cool-mirror", "dark")
+
+
+def make_variant_faces(folder: Path, variants: tuple[str, ...] = VARIANTS) -> Path:
+    """More 'identities' from the two demo photos: mirrored, zoomed, recoloured, darkened copies,
+    listed in faces.csv with the real people's known attributes. They are new inputs, not new
+    people: a model tested on held-out variants has still seen both persons in training."""
+    from equime.faces.images import load_rgb
+    from equime.faces.sources import demo_sources
+
+    def make(image: np.ndarray, name: str) -> np.ndarray:
+        h, w = image.shape[:2]
+        c = int(min(h, w) * 0.08)
+        return {
+            "orig": lambda: image,
+            "mirror": lambda: image[:, ::-1],
+            "zoom": lambda: cv2.resize(image[c : h - c, c : w - c], (w, h)),
+            "warm": lambda: np.clip(image * np.array([1.15, 1.0, 0.8]), 0, 255),
+            "cool-mirror": lambda: np.clip(image[:, ::-1] * np.array([0.85, 0.95, 1.2]), 0, 255),
+            "dark": lambda: np.clip(image * 0.7 + 10, 0, 255),
+        }[name]().astype(np.uint8)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["path,gender,race,age"]
+    for source in demo_sources():
+        person = source.face_id.split("-")[0]
+        image = load_rgb(source.path)
+        for name in variants:
+            path = folder / f"{person}_{name}.png"
+            rgb = np.ascontiguousarray(make(image, name))
+            cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            a = source.attributes
+            lines.append(f"{path.name},{a['gender']},{a['race']},{a['age']}")
+    (folder / "faces.csv").write_text("\n".join(lines) + "\n")
+    return folder / "faces.csv"
+
+
+def make_labelled_folder(root: Path) -> Path:
+    """A generic folder dataset listed in labels.csv, with subjects and gender / age attributes."""
+    emotions = ("happiness", "surprise", "disgust", "sadness")
+    lines = ["path,label,subject,gender,age"]
+    for k in range(8):
+        subject = f"p{k % 4}"
+        write_frames(root / "clips" / f"c{k}", range(k, k + 8), "f{}.png")
+        gender = "Woman" if k % 2 else "Man"
+        lines.append(f"clips/c{k},{emotions[k % 4]},{subject},{gender},{25 + 10 * (k % 2)}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    return root
