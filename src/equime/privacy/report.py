@@ -179,23 +179,24 @@ def plot(report: dict[str, Any], videos: pd.DataFrame, path: Path) -> None:
     names = list(dict.fromkeys(summary["recogniser"]))
     conditions = list(dict.fromkeys(summary["condition"]))
     crf = report["config"].get("reencode_crf")
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw={"width_ratios": [2, 1]})
     width = 0.8 / len(conditions)
     for k, condition in enumerate(conditions):
         part = summary[summary["condition"] == condition].set_index("recogniser")
         values = [part.loc[n, "accuracy"] if n in part.index else np.nan for n in names]
-        ax.bar(
+        bars = ax.bar(
             np.arange(len(names)) + (k - (len(conditions) - 1) / 2) * width,
             values,
             width,
             label=CONDITION_LABELS[condition].format(crf=crf),
         )
+        ax.bar_label(bars, labels=[f"{100 * v:.0f}%" for v in values], fontsize=7)
     ax.axhline(report["chance"], color="k", ls="--", lw=1, label="chance")
     ax.set_xticks(np.arange(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("accuracy")
     ax.set_title(f"recognisers before / after {report['attack']['method'].upper()}")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     finite = videos["psnr"][np.isfinite(videos["psnr"])]
     bx.hist(finite, bins=20, color="tab:green")
     bx.axvline(35, color="k", ls="--", lw=1)
