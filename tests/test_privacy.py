@@ -217,6 +217,29 @@ def test_attack_core_stays_in_budget() -> None:
     assert after > before
 
 
+def test_frame_folders_in_videos_out(trained, tmp_path) -> None:
+    """A folder of frame-image clips (<label>/<clip>/img<k>.png): protected clips come out as
+    lossless MP4s whose frames differ from the images by at most eps."""
+    import cv2
+
+    labels = pd.read_csv(trained["data"] / "labels.csv").iloc[[0, 3]]
+    root = tmp_path / "frames"
+    for path, label in zip(labels["path"], labels["label"], strict=True):
+        folder = root / label / Path(path).stem
+        folder.mkdir(parents=True)
+        for k, frame in enumerate(read_frames(trained["data"] / path)):
+            cv2.imwrite(str(folder / f"img{k + 1}.png"), frame[:, :, ::-1])
+    out = tmp_path / "frames-out"
+    args = ["protect", str(root), "--model", str(trained["model"]), "--out", str(out)]
+    assert main([*args, "--no-reencode", "--no-progress"]) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4"))
+    assert written == ["videos/happiness/s0_0.mp4", "videos/sadness/s0_0.mp4"]
+    video = read_frames(out / written[0])
+    source = read_frames(root / Path(written[0]).parent.name / Path(written[0]).stem)
+    assert video.shape == source.shape
+    assert 0 < np.abs(video.astype(int) - source.astype(int)).max() <= 4
+
+
 # ---- bad input: one line, exit 2 -------------------------------------------------------------
 
 

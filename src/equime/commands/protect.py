@@ -48,7 +48,10 @@ def add_parser(sub: Any) -> None:
         help="skip the H.264 re-encode robustness check",
     )
     p.add_argument(
-        "--dataset", default="auto", help="input format: auto (default), equime or folder"
+        "--dataset",
+        default="auto",
+        help="input format: auto (default: equime if metadata exists, else folder) or any "
+        "`equime train --dataset` format (samm, casme2, ...)",
     )
     p.add_argument("--batch", type=int, default=8, help="videos attacked together (default 8)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")

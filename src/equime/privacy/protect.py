@@ -180,7 +180,19 @@ def output_path(root: Path, source: str, clip: str) -> Path:
     except ValueError:
         rel = Path(clip.replace("\\", "/"))
     parts = rel.parts[1:] if rel.parts and rel.parts[0] == "videos" else rel.parts
-    return Path("videos", *parts).with_suffix(".mp4")
+    path = Path("videos", *parts)
+    # a frame folder 'clip.v2/' becomes 'clip.v2.mp4'; a video 'a.avi' becomes 'a.mp4'
+    return path.with_name(path.name + ".mp4") if Path(source).is_dir() else path.with_suffix(".mp4")
+
+
+def check_outputs(table: pd.DataFrame, root: Path) -> None:
+    """Two inputs must not land on one output file (a.avi and a.mp4 side by side)."""
+    seen: dict[Path, str] = {}
+    for source, clip in zip(table["source"], table["clip"], strict=True):
+        rel = output_path(root, source, clip)
+        if rel in seen:
+            raise EquimeError(f"{source}: would be written to {rel} like {seen[rel]}; rename one")
+        seen[rel] = source
 
 
 def video_fps(source: str | Path, default: float = 24.0) -> float:
@@ -244,6 +256,7 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
         raise EquimeError(f"{out}: the output folder must lie outside the input folder {root}")
     table, dropped = label_table(load_input(root, cfg.dataset), attacked)
     check_sizes(table, recognisers, needs_even=not cfg.lossless or cfg.reencode_crf is not None)
+    check_outputs(table, root)
 
     conditions = [c for c in CONDITIONS if cfg.reencode_crf is not None or "h264" not in c]
     videos_rows, score_rows = [], []
