@@ -55,6 +55,14 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--batch", type=int, default=8, help="videos attacked together (default 8)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--smooth",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="also attack a Gaussian-blurred view (sigma in pixels, e.g. 2): protection that "
+        "survives lossy re-encoding better (default 0: off)",
+    )
     p.add_argument("--random-start", action="store_true", help="PGD: start at a random point")
     p.add_argument("--seed", type=int, default=0, help="seed of the PGD random start")
     p.add_argument("--no-progress", dest="progress", action="store_false")

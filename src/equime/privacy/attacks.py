@@ -69,6 +69,7 @@ class AttackSpec:
     target: int | None = None
     random_start: bool = False
     seed: int = 0
+    smooth: float = 0.0  # > 0: also attack a Gaussian-blurred view (sigma in pixels), see _views
 
     @property
     def alpha(self) -> float:
@@ -95,6 +96,8 @@ class AttackSpec:
             )
         if self.method == "pgd" and not 1 <= self.steps <= MAX_STEPS:
             raise EquimeError(f"--steps {self.steps} out of range: must be 1 to {MAX_STEPS}")
+        if not 0 <= self.smooth <= 10:
+            raise EquimeError(f"--smooth {self.smooth:.6g} out of range: must be 0 to 10 pixels")
         if self.step_size is not None and not 0 < self.step_size <= self.eps:
             raise EquimeError(
                 f"--step-size {self.step_size:.6g} out of range: must be in (0, eps={self.eps:.6g}]"
@@ -111,6 +114,27 @@ def objective(logits: torch.Tensor, labels: torch.Tensor, target: int | None) ->
     return -F.cross_entropy(logits, torch.full_like(labels, target), reduction="sum")
 
 
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (B, T, H, W, 3) frames over H and W (reflect padding)."""
+    radius = max(1, math.ceil(2.5 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-(t**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    b, f, h, w, c = x.shape
+    planes = x.permute(0, 1, 4, 2, 3).reshape(b * f * c, 1, h, w)
+    planes = F.pad(planes, (radius, radius, radius, radius), mode="reflect")
+    planes = F.conv2d(planes, kernel.view(1, 1, 1, -1))
+    planes = F.conv2d(planes, kernel.view(1, 1, -1, 1))
+    return planes.reshape(b, f, c, h, w).permute(0, 1, 3, 4, 2)
+
+
+def _views(spec: AttackSpec, x: torch.Tensor) -> list[torch.Tensor]:
+    """The frames as the recogniser reads them and, with `smooth`, after a blur: attacking both
+    (an expectation over transformations) puts part of the perturbation into low spatial
+    frequencies, which lossy codecs keep, instead of pixel noise, which they remove."""
+    return [x] if spec.smooth <= 0 else [x, _blur(x, spec.smooth)]
+
+
 def _gradient(
     spec: AttackSpec,
     model: torch.nn.Module,
@@ -120,7 +144,10 @@ def _gradient(
     size: int,
 ) -> torch.Tensor:
     x = x.detach().requires_grad_(True)
-    loss = objective(model(preprocess(x, n_frames, size)), labels, spec.target)
+    loss = sum(
+        objective(model(preprocess(view, n_frames, size)), labels, spec.target)
+        for view in _views(spec, x)
+    )
     (grad,) = torch.autograd.grad(loss, x)
     return grad
 

@@ -53,6 +53,7 @@ class ProtectConfig:
     device: str = "cpu"
     random_start: bool = False
     seed: int = 0
+    smooth: float = 0.0
     progress: bool = True
 
     def out_dir(self) -> Path:
@@ -228,6 +229,7 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
         step_size=cfg.step_size,
         random_start=cfg.random_start,
         seed=cfg.seed,
+        smooth=cfg.smooth,
     ).validate()
     if cfg.batch < 1:
         raise EquimeError(f"--batch {cfg.batch} must be >= 1")
