@@ -1,7 +1,8 @@
 """FGSM and PGD against a recogniser of this project, written plainly in PyTorch.
 
 The perturbation lives in the pixel space of the RGB frames ([0, 1], what a video file holds), and
-the gradient flows back through `mer.clips.preprocess` (grayscale, resize, z-score) into the
+the gradient flows back through `mer.clips.preprocess` (grayscale, resize, z-score; used as its
+two halves `gray_resize` and `finish`) into the
 model, so the protected frames fool the recogniser as it really reads a video, not a
 pre-processed tensor. Untargeted attacks push away from the true class (ascend its
 cross-entropy); targeted ones pull towards a chosen class (descend the target's cross-entropy).
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from equime.errors import EquimeError
-from equime.mer.clips import preprocess
+from equime.mer.clips import finish, gray_resize
 
 MAX_EPS = 64 / 255  # beyond this a perturbation is plainly visible: not a privacy filter
 MAX_STEPS = 1000
@@ -69,7 +70,7 @@ class AttackSpec:
     target: int | None = None
     random_start: bool = False
     seed: int = 0
-    smooth: float = 0.0  # > 0: also attack a Gaussian-blurred view (sigma in pixels), see _views
+    smooth: float = 0.0  # > 0: also attack a blurred view (sigma in input pixels), see _views
 
     @property
     def alpha(self) -> float:
@@ -114,25 +115,26 @@ def objective(logits: torch.Tensor, labels: torch.Tensor, target: int | None) ->
     return -F.cross_entropy(logits, torch.full_like(labels, target), reduction="sum")
 
 
-def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (B, T, H, W, 3) frames over H and W (reflect padding)."""
+def _blur(gray: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (B, T, S, S) grayscale frames (reflect padding)."""
     radius = max(1, math.ceil(2.5 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    t = torch.arange(-radius, radius + 1, dtype=gray.dtype, device=gray.device)
     kernel = torch.exp(-(t**2) / (2 * sigma**2))
     kernel = kernel / kernel.sum()
-    b, f, h, w, c = x.shape
-    planes = x.permute(0, 1, 4, 2, 3).reshape(b * f * c, 1, h, w)
-    planes = F.pad(planes, (radius, radius, radius, radius), mode="reflect")
-    planes = F.conv2d(planes, kernel.view(1, 1, 1, -1))
-    planes = F.conv2d(planes, kernel.view(1, 1, -1, 1))
-    return planes.reshape(b, f, c, h, w).permute(0, 1, 3, 4, 2)
+    b, f, h, w = gray.shape
+    planes = F.pad(gray.reshape(b * f, 1, h, w), (radius,) * 4, mode="reflect")
+    planes = F.conv2d(F.conv2d(planes, kernel.view(1, 1, 1, -1)), kernel.view(1, 1, -1, 1))
+    return planes.reshape(b, f, h, w)
 
 
-def _views(spec: AttackSpec, x: torch.Tensor) -> list[torch.Tensor]:
-    """The frames as the recogniser reads them and, with `smooth`, after a blur: attacking both
-    (an expectation over transformations) puts part of the perturbation into low spatial
-    frequencies, which lossy codecs keep, instead of pixel noise, which they remove."""
-    return [x] if spec.smooth <= 0 else [x, _blur(x, spec.smooth)]
+def _views(spec: AttackSpec, x: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """The frames as the recogniser reads them (grayscale at its input size) and, with `smooth`,
+    the same blurred (sigma in input pixels): attacking both (an expectation over
+    transformations) puts part of the perturbation into low spatial frequencies, which lossy
+    codecs keep, instead of pixel noise, which they remove. Grayscale conversion is linear, so
+    blurring after it equals blurring the RGB frames, at a fraction of the cost."""
+    gray = gray_resize(x, size)
+    return [gray] if spec.smooth <= 0 else [gray, _blur(gray, spec.smooth)]
 
 
 def _gradient(
@@ -144,9 +146,10 @@ def _gradient(
     size: int,
 ) -> torch.Tensor:
     x = x.detach().requires_grad_(True)
+    # preprocess = finish(gray_resize(.)): the recogniser's own preprocessing, split in two
     loss = sum(
-        objective(model(preprocess(view, n_frames, size)), labels, spec.target)
-        for view in _views(spec, x)
+        objective(model(finish(view, n_frames)), labels, spec.target)
+        for view in _views(spec, x, size)
     )
     (grad,) = torch.autograd.grad(loss, x)
     return grad
