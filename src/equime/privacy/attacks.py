@@ -3,8 +3,9 @@
 The perturbation lives in the pixel space of the RGB frames ([0, 1], what a video file holds), and
 the gradient flows back through `mer.clips.preprocess` (grayscale, resize, z-score; used as its
 two halves `gray_resize` and `finish`) into the model, so the protected frames fool the
-recogniser as it really reads a video, not a pre-processed tensor. Untargeted attacks push away from the true class (ascend its
-cross-entropy); targeted ones pull towards a chosen class (descend the target's cross-entropy).
+recogniser as it really reads a video, not a pre-processed tensor. Untargeted attacks push away
+from the true class (ascend its cross-entropy); targeted ones pull towards a chosen class
+(descend the target's cross-entropy).
 
 A video is stored as 8-bit levels, so `quantize` rounds the result to levels and keeps the
 difference within eps *in levels* (eps 4/255 -> at most 4 levels per pixel and channel).

@@ -261,64 +261,27 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
     check_outputs(table, root)
 
     conditions = [c for c in CONDITIONS if cfg.reencode_crf is not None or "h264" not in c]
-    videos_rows, score_rows = [], []
+    videos_rows: list[dict[str, Any]] = []
+    score_rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(table), desc=f"protect ({spec.method})", disable=not cfg.progress)
     for start in range(0, len(table), cfg.batch):
         rows = [table.iloc[i] for i in range(start, min(start + cfg.batch, len(table)))]
         originals = [read_frames(r["source"]) for r in rows]
         protected = _attack_batch(spec, attacked, originals, rows, device)
-        written = []
-        for row, orig, prot in zip(rows, originals, protected, strict=True):
-            rel = output_path(root, row["source"], row["clip"])
-            fps = video_fps(row["source"])
-            got = _write(out / rel, prot, fps, cfg)
-            written.append(got)
-            picked = clip_indices(attacked, row, len(orig))
-            videos_rows.append(
-                {
-                    "clip": row["clip"],
-                    "subject": row["subject"],
-                    "source": row["source"],
-                    "path": rel.as_posix(),
-                    "label": row["emotion"],
-                    "true": row["true"],
-                    "frames": len(orig),
-                    "frames_attacked": len(picked),
-                    "psnr": psnr(orig[picked], got[picked]),
-                    "ssim": ssim(orig[picked], got[picked]),
-                    "linf": int(np.abs(got.astype(int) - orig.astype(int)).max()),
-                    "exact": bool(np.array_equal(got, prot)),
-                    "fps": fps,
-                    **{k: row[k] for k in ("onset", "apex", "offset")},
-                }
-            )
+        written, written_rows = _write_batch(cfg, root, out, attacked, rows, originals, protected)
+        videos_rows += written_rows
         variants = {"original": originals, "protected": written}
         if cfg.reencode_crf is not None:
-            crf = cfg.reencode_crf
-            fpss = [v["fps"] for v in videos_rows[start:]]
-            variants["protected_h264"] = [
-                h264_round_trip(v, f, crf) for v, f in zip(written, fpss, strict=True)
-            ]
-            variants["original_h264"] = [
-                h264_round_trip(v, f, crf) for v, f in zip(originals, fpss, strict=True)
-            ]
+            fps = [v["fps"] for v in written_rows]
+            for name, frames in (("protected", written), ("original", originals)):
+                variants[f"{name}_h264"] = [
+                    h264_round_trip(v, f, cfg.reencode_crf)
+                    for v, f in zip(frames, fps, strict=True)
+                ]
         for rec in recognisers:
             for condition in conditions:
                 probs = class_probabilities(rec, variants[condition], rows, device)
-                for row, p in zip(rows, probs, strict=True):
-                    score_rows.append(
-                        {
-                            "clip": row["clip"],
-                            "recogniser": rec.name,
-                            "role": rec.role,
-                            "condition": condition,
-                            "y_true": int(row["y_true"]),
-                            "y_pred": int(p.argmax()),
-                            "pred": rec.classes[int(p.argmax())],
-                            "confidence": float(p.max()),
-                            "p_true": float(p[int(row["y_true"])]),
-                        }
-                    )
+                score_rows += _score_rows(rec, condition, rows, probs)
         bar.update(len(rows))
     bar.close()
     videos = pd.DataFrame(videos_rows)
@@ -357,6 +320,64 @@ def _attack_batch(
         for k, i in enumerate(members):
             protected[i][picks[i]] = adv[k]
     return protected
+
+
+def _write_batch(
+    cfg: ProtectConfig,
+    root: Path,
+    out: Path,
+    attacked: Recogniser,
+    rows: list[pd.Series],
+    originals: list[np.ndarray],
+    protected: list[np.ndarray],
+) -> tuple[list[np.ndarray], list[dict[str, Any]]]:
+    """Write the protected videos; returns what a reader decodes from them and a row per video
+    (where it went, PSNR / SSIM over the attacked frames, largest change, exact round trip)."""
+    written, records = [], []
+    for row, orig, prot in zip(rows, originals, protected, strict=True):
+        rel = output_path(root, row["source"], row["clip"])
+        fps = video_fps(row["source"])
+        got = _write(out / rel, prot, fps, cfg)
+        written.append(got)
+        picked = clip_indices(attacked, row, len(orig))
+        records.append(
+            {
+                "clip": row["clip"],
+                "subject": row["subject"],
+                "source": row["source"],
+                "path": rel.as_posix(),
+                "label": row["emotion"],
+                "true": row["true"],
+                "frames": len(orig),
+                "frames_attacked": len(picked),
+                "psnr": psnr(orig[picked], got[picked]),
+                "ssim": ssim(orig[picked], got[picked]),
+                "linf": int(np.abs(got.astype(int) - orig.astype(int)).max()),
+                "exact": bool(np.array_equal(got, prot)),
+                "fps": fps,
+                **{k: row[k] for k in ("onset", "apex", "offset")},
+            }
+        )
+    return written, records
+
+
+def _score_rows(
+    rec: Recogniser, condition: str, rows: list[pd.Series], probs: np.ndarray
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "clip": row["clip"],
+            "recogniser": rec.name,
+            "role": rec.role,
+            "condition": condition,
+            "y_true": int(row["y_true"]),
+            "y_pred": int(p.argmax()),
+            "pred": rec.classes[int(p.argmax())],
+            "confidence": float(p.max()),
+            "p_true": float(p[int(row["y_true"])]),
+        }
+        for row, p in zip(rows, probs, strict=True)
+    ]
 
 
 def _write(path: Path, frames: np.ndarray, fps: float, cfg: ProtectConfig) -> np.ndarray:
