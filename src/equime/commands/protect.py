@@ -25,6 +25,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--transfer",
         nargs="+",
+        action="extend",
         default=[],
         metavar="CKPT",
         help="other recognisers (same classes) that score the protected videos",
@@ -60,8 +61,8 @@ def add_parser(sub: Any) -> None:
         type=float,
         default=0.0,
         metavar="SIGMA",
-        help="also attack a Gaussian-blurred view (sigma in pixels, e.g. 2): protection that "
-        "survives lossy re-encoding better (default 0: off)",
+        help="also attack a Gaussian-blurred view (sigma in the recogniser's input pixels, e.g. "
+        "2): protection that survives lossy re-encoding better (default 0: off)",
     )
     p.add_argument("--random-start", action="store_true", help="PGD: start at a random point")
     p.add_argument("--seed", type=int, default=0, help="seed of the PGD random start")
