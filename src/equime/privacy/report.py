@@ -245,6 +245,7 @@ def write_report(
                 "size": r.size,
                 "sampling": r.sampling,
                 "scheme": r.config.get("scheme"),
+                "weights_sha256": _sha256(r.path / "model.safetensors"),
             }
             for r in recognisers
         ],
@@ -265,6 +266,12 @@ def write_report(
     write_text_atomic(out / "report.md", markdown(report))
     plot(report, videos, out / "report.png")
     return report
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _av_versions() -> dict[str, str]:
