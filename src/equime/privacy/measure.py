@@ -1,0 +1,99 @@
+"""What the report measures: recogniser scores on frames, imperceptibility, and an H.264 round trip.
+
+Scores are computed from decoded frames exactly as a recogniser reads a video (its own clip
+sampling, `mer.clips.preprocess` in float32), so each recogniser in a transfer test sees the
+protected video its own way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from equime.mer.clips import preprocess
+from equime.mer.sampling import sample_indices
+
+
+@dataclass
+class Recogniser:
+    """A loaded checkpoint and how it reads a video."""
+
+    name: str
+    path: Path
+    model: torch.nn.Module
+    config: dict[str, Any]
+    role: str  # 'attacked' or 'transfer'
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.config["classes"])
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.config["n_frames"])
+
+    @property
+    def size(self) -> int:
+        return int(self.config["size"])
+
+    @property
+    def sampling(self) -> str:
+        return str(self.config.get("sampling") or "first")
+
+
+def clip_indices(rec: Recogniser, row: pd.Series, total: int) -> list[int]:
+    """The frame positions `rec` reads from a video of `total` frames (its sampling)."""
+    row = row.copy()
+    row["n_frames"] = total
+    return sample_indices(row, rec.sampling, rec.n_frames)
+
+
+@torch.no_grad()
+def class_probabilities(
+    rec: Recogniser, videos: list[np.ndarray], rows: list[pd.Series], device: torch.device
+) -> np.ndarray:
+    """Softmax probabilities (N, classes) of `rec` for full decoded videos (batched by shape)."""
+    clips = [v[clip_indices(rec, r, len(v))] for v, r in zip(videos, rows, strict=True)]
+    out = np.zeros((len(clips), len(rec.classes)), np.float64)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, clip in enumerate(clips):
+        groups.setdefault(clip.shape, []).append(i)
+    rec.model.eval()
+    for members in groups.values():
+        x = torch.from_numpy(np.stack([clips[i] for i in members])).to(device).float() / 255.0
+        logits = rec.model(preprocess(x, rec.n_frames, rec.size))
+        out[members] = torch.softmax(logits.double(), 1).cpu().numpy()
+    return out
+
+
+def psnr(reference: np.ndarray, test: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB over all pixels and channels (inf when identical)."""
+    mse = float(np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def ssim(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean SSIM over frames (scikit-image, colour, 8-bit range); 1 when identical."""
+    from skimage.metrics import structural_similarity
+
+    side = min(reference.shape[1:3])
+    window = min(7, side if side % 2 else side - 1)
+    values = [
+        structural_similarity(a, b, channel_axis=-1, data_range=255, win_size=window)
+        for a, b in zip(reference, test, strict=True)
+    ]
+    return float(np.mean(values))
+
+
+def h264_round_trip(frames: np.ndarray, fps: float, crf: int) -> np.ndarray:
+    """The frames after an ordinary lossy H.264 encode (4:2:0, CRF `crf`) and decode."""
+    from equime.video.lossless import decode_bytes
+    from equime.video.mp4 import encode_mp4_bytes
+
+    return decode_bytes(encode_mp4_bytes(frames, fps, crf=crf))
