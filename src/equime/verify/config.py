@@ -25,7 +25,8 @@ class VerifyConfig:
     z_threshold: float = 6.0  # an AU "rose" when its activation exceeds this many noise SDs ...
     min_rise: float = 0.01  # ... and this much blendshape score (blendshapes read-out)
     min_activation: float = 0.05  # ... or this share of the AU's unit motion (landmarks read-out)
-    template_intensity: float = 0.8  # landmarks: intensity the AU templates are rendered at
+    template_intensity: tuple[float, ...] = (0.8,)  # landmarks: intensities the AU templates
+    # are rendered at (the template is the least-squares slope over them)
     landmark_noise_floor: float = 0.005  # lower bound on a baseline SD of a landmark activation
     noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)
     apex_window: int = 1  # apex activation = mean over apex +- this many read frames
@@ -39,7 +40,10 @@ class VerifyConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.readout in READOUTS, f"--readout {self.readout}: use {' or '.join(READOUTS)}"),
-            (0 < self.template_intensity <= 1, "template_intensity must be in (0, 1]"),
+            (
+                all(0 < v <= 1 for v in self.template_intensity),
+                "template_intensity must be in (0, 1]",
+            ),
             (self.every >= 1, f"--every {self.every} must be at least 1"),
             (0 < self.lead_in < 1, f"lead_in {self.lead_in} must be between 0 and 1"),
             (self.smooth >= 1, f"smooth {self.smooth} must be at least 1"),

@@ -126,7 +126,8 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     basis = geometry.template_basis(readout.first, landmarker, cfg.template_intensity)
     if basis is None:
         raise EquimeError("no face in the first frame: the landmark read-out has no templates")
-    act = geometry.fit_activations(geometry.displacements(readout.landmarks, ref), basis)
+    disp = geometry.displacements(readout.landmarks, ref)
+    act = geometry.fit_activations(disp, basis)
     numbers, raw = geometry.by_number(act, basis)
     raw = pd.DataFrame(raw).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     raw = raw - raw[:n_lead].mean(axis=0)

@@ -3,7 +3,8 @@ and whether the face kept its identity and pose; pass or fail with the reasons.
 
 - measured AUs: activation at the estimated apex (mean over apex +- `apex_window` read frames) at
   least `z_threshold` baseline SDs and the read-out's least rise (`AUCurves.min_rise`).
-- recall: requested AUs that were measured / requested. precision: measured AUs that were
+- recall: requested AUs that were measured (or an AU the read-out cannot tell from it) /
+  requested. precision: measured AUs that were
   requested, or that the read-out cannot tell from a requested one (`AUCurves.explains`: shared
   blendshapes, or landmark templates with cosine >= 0.9 on this face), / measured. F1 their
   harmonic mean.
@@ -75,11 +76,11 @@ def assess(
     ]
     explains = curves.explains or {}
     want = requested_numbers(requested)
-    hit = [a for a in want if a in measured]
-    missing = [a for a in want if a not in measured]
+    seen = [a for a in want if a in measured or any(m in explains.get(a, ()) for m in measured)]
+    missing = [a for a in want if a not in seen]
     explained = [m for m in measured if m in want or any(m in explains.get(r, ()) for r in want)]
     unrequested = [m for m in measured if m not in explained]
-    recall = len(hit) / len(want) if want else float("nan")
+    recall = len(seen) / len(want) if want else float("nan")
     precision = len(explained) / len(measured) if measured else (float("nan") if not want else 0.0)
     f1 = 2 * precision * recall / (precision + recall) if want and precision + recall > 0 else 0.0
     f1 = f1 if want else float("nan")

@@ -129,15 +129,20 @@ def displacements(landmarks: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_activations(disp: np.ndarray, basis: Basis) -> np.ndarray:
-    """(n, codes) non-negative least-squares activations per frame (NaN where no face)."""
+def fit_activations(
+    disp: np.ndarray, basis: Basis, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(n, codes) non-negative least-squares activations per frame (NaN where no face); `weights`
+    per row (default 1) for callers that know some landmarks are noisier."""
     from scipy.optimize import nnls
 
+    w = np.ones(basis.matrix.shape[0]) if weights is None else weights
+    matrix = basis.matrix * w[:, None]
     out = np.full((len(disp), len(basis.codes)), np.nan)
     for t, d in enumerate(disp):
         if np.isnan(d[0, 0]):
             continue
-        out[t] = nnls(basis.matrix, d[basis.rows].reshape(-1))[0]
+        out[t] = nnls(matrix, d[basis.rows].reshape(-1) * w)[0]
     return out
 
 
@@ -162,7 +167,9 @@ def _face_units(points: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.stack([d @ frame.ex, d @ frame.ey], -1) / frame.iod
 
 
-def template_basis(image: np.ndarray, landmarker, intensity: float = 0.8) -> Basis | None:
+def template_basis(
+    image: np.ndarray, landmarker, intensity: float | tuple[float, ...] = 0.8
+) -> Basis | None:
     """AU templates on a neutral frame `image` (H, W, 3) uint8: each code's motion rendered at
     `intensity`, landmarks re-detected by `landmarker`, aligned displacement per unit activation.
     None when no face is found in `image`."""
@@ -181,12 +188,20 @@ def template_basis(image: np.ndarray, landmarker, intensity: float = 0.8) -> Bas
     table = table_basis(ref)
     gen = WarpGenerator()
     face = Face("template", square, ref.astype(np.float32))
+    levels = np.atleast_1d(np.asarray(intensity, np.float64))
     cols = []
-    for code in table.codes:
-        shown = landmarker.detect(gen.apex_frame(face, {code: intensity}))
-        if not shown:
-            cols.append(table.matrix[:, len(cols)])  # the model, where the render lost the face
+    for j, code in enumerate(table.codes):
+        shown, moved = [], []
+        for level in levels:
+            found = landmarker.detect(gen.apex_frame(face, {code: float(level)}))
+            if found:
+                shown.append(response(code, float(level)))
+                pts = np.asarray(found[0].landmarks, np.float64)
+                moved.append(_face_units(pts, ref)[table.rows].reshape(-1))
+        if not shown:  # the render lost the face: fall back to the table's motion
+            cols.append(table.matrix[:, j])
             continue
-        moved = _face_units(np.asarray(shown[0].landmarks, np.float64), ref)
-        cols.append(moved[table.rows].reshape(-1) / response(code, intensity))
+        a = np.asarray(shown)  # least squares through the origin over the rendered levels
+        col = (a[:, None] * np.stack(moved)).sum(0) / (a * a).sum()
+        cols.append(col)
     return Basis(table.codes, table.numbers, table.rows, np.stack(cols, 1))
