@@ -48,6 +48,7 @@ class Basis:
     numbers: tuple[int, ...]  # AU number of each column
     rows: np.ndarray  # landmark indices used in the fit
     matrix: np.ndarray  # (2 * len(rows), len(codes)) face-frame IOD per unit activation
+    project: np.ndarray | None = None  # applied to the data before the fit (`without_jitter`)
 
     def similarity(self) -> np.ndarray:
         """Cosine similarity between the AU columns (by AU number, sides summed), so callers can
@@ -142,7 +143,10 @@ def fit_activations(
     for t, d in enumerate(disp):
         if np.isnan(d[0, 0]):
             continue
-        out[t] = nnls(matrix, d[basis.rows].reshape(-1) * w)[0]
+        y = d[basis.rows].reshape(-1)
+        if basis.project is not None:
+            y = basis.project @ y
+        out[t] = nnls(matrix, y * w)[0]
     return out
 
 
@@ -205,3 +209,16 @@ def template_basis(
         col = (a[:, None] * np.stack(moved)).sum(0) / (a * a).sum()
         cols.append(col)
     return Basis(table.codes, table.numbers, table.rows, np.stack(cols, 1))
+
+
+def without_jitter(basis: Basis, lead: np.ndarray, modes: int) -> Basis:
+    """The basis with a projector: data and templates lose the `modes` main directions in which the
+    still face's landmarks jitter over the lead-in (non-rigid detector noise, pose-dependent mesh
+    changes), so the fit does not read that jitter as AUs."""
+    x = lead[:, basis.rows].reshape(len(lead), -1)
+    x = x[~np.isnan(x).any(1)]
+    x = x - x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    v = vt[:modes].T
+    proj = np.eye(v.shape[0]) - v @ v.T
+    return Basis(basis.codes, basis.numbers, basis.rows, proj @ basis.matrix, proj)
