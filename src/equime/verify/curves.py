@@ -127,8 +127,9 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     if basis is None:
         raise EquimeError("no face in the first frame: the landmark read-out has no templates")
     disp = geometry.displacements(readout.landmarks, ref)
-    if cfg.jitter_modes:
-        basis = geometry.without_jitter(basis, disp[lead], cfg.jitter_modes)
+    modes = min(cfg.jitter_modes, len(lead) // 10)  # a short lead-in cannot tell its modes
+    if modes:
+        basis = geometry.without_jitter(basis, disp[lead], modes)
     act = geometry.fit_activations(disp, basis)
     numbers, raw = geometry.by_number(act, basis)
     raw = pd.DataFrame(raw).interpolate(limit_direction="both").fillna(0.0).to_numpy()

@@ -17,7 +17,9 @@ landmarks moved, frame by frame.
    table explains 43-79 % of the landmark motion at apex, the templates 84-99 %). Any face works,
    so the read-out also serves LTX videos and real data. Sided AUs get one column per side (a
    bilateral AU is the sum of both), the others one column.
-3. Fit: per frame, non-negative least squares of the aligned displacements on the basis
+3. Jitter: the main directions in which the still lead-in's landmarks wobble (`without_jitter`)
+   are projected out of data and templates.
+4. Fit: per frame, non-negative least squares of the aligned displacements on the basis
    (`scipy.optimize.nnls`): correlated lip AUs compete for the same motion instead of each taking
    all of it, as independent projections would. An AU's activation is its larger side; it is the
    share of the unit motion shown, so `intensity()` maps it back through the generator's intensity
