@@ -27,6 +27,7 @@ class VerifyConfig:
     min_activation: float = 0.12  # ... or this share of the AU's unit motion (landmarks read-out)
     template_intensity: tuple[float, ...] = (0.8,)  # landmarks: intensities the AU templates
     # are rendered at (the template is the least-squares slope over them)
+    min_motion: float = 0.004  # landmarks: ... and this much landmark motion (IOD) at its peak
     jitter_modes: int = 3  # landmarks: main jitter directions of the still lead-in projected out
     landmark_noise_floor: float = 0.005  # lower bound on a baseline SD of a landmark activation
     noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)

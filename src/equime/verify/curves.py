@@ -36,7 +36,8 @@ class AUCurves:
     noise: pd.Series  # per AU: SD over the lead-in (floored)
     lead_in: int  # number of read frames in the baseline
     readout: str = "blendshapes"
-    min_rise: float = 0.01  # least activation that counts as a rise (score or share of motion)
+    min_rise: float | pd.Series = 0.01  # least activation that counts as a rise (score, or share
+    # of motion per AU)
     explains: dict[int, tuple[int, ...]] | None = None  # AU -> AUs the read-out cannot tell
     # from it (a measured AU listed under a requested one is not counted as unrequested)
 
@@ -136,13 +137,23 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     raw = raw - raw[:n_lead].mean(axis=0)
     values, noise = _finish(raw, n_lead, cfg, cfg.landmark_noise_floor)
     sim = basis.similarity()
+    # the least rise per AU: a share of its unit motion, and at least `min_motion` IOD of landmark
+    # motion (an AU whose whole motion is tiny, such as AU23, must not read mesh wobble as itself)
+    peak = np.linalg.norm(basis.matrix.reshape(len(basis.rows), 2, -1), axis=1).max(axis=0)
+    peak_by_au = {
+        k: max(p for n, p in zip(basis.numbers, peak, strict=True) if n == k) for k in numbers
+    }
+    least = pd.Series(
+        [max(cfg.min_activation, cfg.min_motion / max(peak_by_au[k], 1e-9)) for k in numbers],
+        index=numbers,
+    )
     return AUCurves(
         frames=readout.frames,
         values=pd.DataFrame(values, index=pd.Index(readout.frames, name="frame"), columns=numbers),
         noise=pd.Series(noise, index=numbers),
         lead_in=n_lead,
         readout="landmarks",
-        min_rise=cfg.min_activation,
+        min_rise=least,
         explains={
             a: tuple(b for j, b in enumerate(numbers) if j != i and sim[i, j] >= SAME_MOTION)
             for i, a in enumerate(numbers)

@@ -69,10 +69,9 @@ def assess(
     aus = [int(a) for a in curves.values.columns]
     act = apex_activation(curves, spot, cfg)
     z = act / curves.noise.to_numpy()
+    least = np.broadcast_to(np.asarray(curves.min_rise, np.float64), act.shape)
     measured = [
-        a
-        for a, v, s in zip(aus, act, z, strict=True)
-        if s >= cfg.z_threshold and v >= curves.min_rise
+        a for a, v, s, m in zip(aus, act, z, least, strict=True) if s >= cfg.z_threshold and v >= m
     ]
     explains = curves.explains or {}
     want = requested_numbers(requested)
