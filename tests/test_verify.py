@@ -1,5 +1,6 @@
-"""equime verify on real warp videos read by the real MediaPipe landmarker: the blendshape->AU
-mapping, curves and spotting, fidelity, pass/fail reasons, --reject, --plots and plain folders."""
+"""equime verify on real warp videos read by the real MediaPipe landmarker: the landmark read-out
+(alignment, AU templates, NNLS), the blendshape->AU mapping, curves and spotting, fidelity,
+pass/fail reasons, --readout, --reject, --plots and plain folders."""
 
 from __future__ import annotations
 
@@ -29,7 +30,13 @@ from equime.verify.curves import au_curves
 from equime.verify.readout import Readout, frame_files
 from equime.verify.spotting import spot
 
-FRAMES = ["--fps", "25", "--frames", "40", "--workers", "1", "--no-progress"]
+FRAMES = [
+    "--fps",
+    "25",
+    "--workers",
+    "1",
+    "--no-progress",
+]  # default 161 frames: a 40-frame lead-in
 SPOT_TOLERANCE = 3  # frames at 25 fps: estimated onset and offset vs the warp's ground truth
 
 
@@ -40,7 +47,7 @@ def _generate(out: Path, *flags: str) -> Path:
 
 @pytest.fixture(scope="module")
 def verified(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Both demo faces, surprise and happiness, 40 frames at 25 fps, default size and eps_X."""
+    """Both demo faces, surprise and happiness, 161 frames at 25 fps, default size and eps_X."""
     root = _generate(tmp_path_factory.mktemp("verify") / "ds", "--emotions", "surprise,happiness")
     assert main(["verify", str(root), "--no-progress", "--plots"]) == 0
     return root
@@ -99,7 +106,7 @@ def _readout(timeline: Timeline, au: int, peak: float, seed: int = 0) -> Readout
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_curves_are_baseline_subtracted_and_spotting_finds_the_timeline(seed: int) -> None:
-    cfg = VerifyConfig()
+    cfg = VerifyConfig(readout="blendshapes")
     timeline = Timeline(n_frames=60, fps=25.0, onset=24, apex=28, offset=34)
     curves = au_curves(_readout(timeline, 12, 0.08, seed), cfg)
     assert curves.lead_in == 15
@@ -114,13 +121,61 @@ def test_curves_are_baseline_subtracted_and_spotting_finds_the_timeline(seed: in
 
 def test_noise_alone_is_no_expression() -> None:
     timeline = Timeline(n_frames=60, fps=25.0, onset=24, apex=28, offset=34)
-    found = spot(au_curves(_readout(timeline, 12, 0.0), VerifyConfig()), VerifyConfig())
+    cfg = VerifyConfig(readout="blendshapes")
+    found = spot(au_curves(_readout(timeline, 12, 0.0), cfg), cfg)
     assert not found.found and found.rising == ()
 
 
 def test_bad_config_is_one_line() -> None:
     with pytest.raises(EquimeError, match="--every 0"):
         VerifyConfig(every=0)
+    with pytest.raises(EquimeError, match="--readout faces: use landmarks or blendshapes"):
+        VerifyConfig(readout="faces")
+
+
+# --- the landmark read-out -----------------------------------------------------------------------
+
+
+def test_alignment_removes_head_motion(demo_faces) -> None:
+    """A shifted, turned and scaled head is no displacement; a moved lip corner is."""
+    from equime.verify.geometry import displacements
+
+    ref = demo_faces[0].landmarks.astype(np.float64)
+    a = 0.05
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    moved = (ref - 128) @ rot.T * 1.1 + 128 + [5.0, -3.0]
+    smile = ref.copy()
+    smile[61] += [-3.0, -3.0]  # the subject's right lip corner, up and out
+    disp = displacements(np.stack([ref, moved, smile]).astype(np.float32), ref)
+    assert np.abs(disp[:2]).max() < 1e-3
+    assert disp[2, 61, 1] < -0.02 and np.abs(np.delete(disp[2], 61, axis=0)).max() < 2e-3
+
+
+def test_templates_read_single_aus_back(demo_faces) -> None:
+    """Each of three AUs rendered alone on a real face comes back as the strongest NNLS activation,
+    near the requested intensity once mapped back through the response curve."""
+    from equime.faces.landmarker import Landmarker
+    from equime.synth.warp import WarpGenerator
+    from equime.verify.geometry import (
+        by_number,
+        displacements,
+        fit_activations,
+        intensity,
+        template_basis,
+    )
+
+    face = demo_faces[0]
+    gen = WarpGenerator()
+    with Landmarker(max_faces=1) as landmarker:
+        basis = template_basis(face.image, landmarker)
+        assert basis is not None and basis.matrix.shape == (2 * len(basis.rows), len(basis.codes))
+        assert {"1", "R12", "L12", "26"} <= set(basis.codes)
+        ref = np.asarray(landmarker.detect(face.image)[0].landmarks)
+        for code, number in (("1", 1), ("12", 12), ("26", 26)):
+            pts = landmarker.detect(gen.apex_frame(face, {code: 0.35}))[0].landmarks
+            numbers, act = by_number(fit_activations(displacements(pts[None], ref), basis), basis)
+            assert numbers[int(np.argmax(act[0]))] == number
+            assert 0.2 < float(intensity(number, act[0, numbers.index(number)])) < 0.55
 
 
 # --- a real dataset ------------------------------------------------------------------------------
@@ -133,9 +188,11 @@ def test_verify_writes_columns_and_surprise_passes(verified: Path) -> None:
                 "identity_drift", "pose_drift", "measured_aus"):  # fmt: skip
         assert col in meta.columns, col
     assert len(meta) == 4 and meta["verify_timing"].eq("estimated").all()
+    assert meta["verified"].all(), meta["verify_reasons"].tolist()  # the landmark read-out
+    f1 = meta.groupby("target_emotion")["au_f1"].mean()  # the issue's must-show, on a subset
+    assert (f1 >= 0.8).all(), f1.to_dict()
+    assert meta["apex_error_frames"].abs().median() <= 2
     surprise = meta[meta["target_emotion"] == "surprise"]
-    assert surprise["verified"].all(), surprise["verify_reasons"].tolist()
-    assert (surprise["au_f1"] >= 0.8).all()
     assert surprise["apex_error_frames"].abs().max() <= 2
     assert (surprise["identity_drift"] < 0.04).all() and (surprise["pose_drift"] < 0.25).all()
     assert (meta.loc[~meta["verified"].astype(bool), "verify_reasons"] != "").all()
@@ -144,6 +201,21 @@ def test_verify_writes_columns_and_surprise_passes(verified: Path) -> None:
     assert set(curves["video"]) == set(meta["id"]) and set(curves["au"]) == set(AUS)
     record = json.loads((verified / "verify" / "verify.json").read_text())
     assert record["config"]["every"] == 1 and record["mediapipe"]
+    assert (
+        record["config"]["readout"] == "landmarks" and meta["verify_readout"].eq("landmarks").all()
+    )
+
+
+def test_blendshape_readout_stays_available(verified: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ds"
+    shutil.copytree(verified, copy)
+    assert main(["verify", str(copy), "--no-progress", "--readout", "blendshapes"]) == 0
+    meta = pd.read_parquet(copy / "metadata.parquet")
+    assert meta["verify_readout"].eq("blendshapes").all()
+    surprise = meta[meta["target_emotion"] == "surprise"]
+    assert (surprise["au_recall"] > 0).all() and surprise["apex_error_frames"].abs().max() <= 2
+    record = json.loads((copy / "verify" / "verify.json").read_text())
+    assert record["config"]["readout"] == "blendshapes"
 
 
 def test_spotting_reproduces_warp_onset_and_offset(verified: Path) -> None:

@@ -19,6 +19,12 @@ def add_parser(sub: Any) -> None:
         "Any other folder of videos or frame folders: AU curves and estimated spotting in --out.",
     )
     p.add_argument("dataset", help="a dataset folder, or a folder of videos / frame folders")
+    p.add_argument(
+        "--readout",
+        choices=("landmarks", "blendshapes"),
+        default="landmarks",
+        help="AU read-out: landmark geometry on AU templates (default) or MediaPipe blendshapes",
+    )
     p.add_argument("--every", type=int, default=1, help="read every k-th frame (default 1)")
     p.add_argument("--lead-in", type=float, default=0.25, help="neutral share at the clip start")
     p.add_argument(
@@ -53,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dataset)
     if not root.is_dir():
         raise EquimeError(f"{root}: not a folder")
-    cfg = VerifyConfig(every=args.every, lead_in=args.lead_in, detrend=args.detrend)
+    cfg = VerifyConfig(
+        readout=args.readout, every=args.every, lead_in=args.lead_in, detrend=args.detrend
+    )
     layout = DatasetLayout(root)
     if not layout.metadata_parquet.is_file():
         out = Path(args.out) if args.out else root.parent / f"{root.name}_verify"

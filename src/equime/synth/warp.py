@@ -270,6 +270,18 @@ class WarpGenerator:
             gap = (lip, -total[at[:, 1], at[:, 0]])
         return ExpressionField(np.ascontiguousarray(total[y0:y1, x0:x1]), grid, box, gap)
 
+    def apex_frame(self, face: Face, aus: dict[str, float]) -> np.ndarray:
+        """`face.image` showing Z at its apex: no timeline, no eps_X (verify renders single AU
+        templates with it, so the read-out learns what a detector sees for each AU's motion)."""
+        frame = np.ascontiguousarray(face.image).copy()
+        expr = self.expression_field(face, aus)
+        if not expr.empty:
+            y0, y1, x0, x1 = expr.box
+            grid = cv2.add(expr.field, expr.grid)
+            frame[y0:y1, x0:x1] = cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, **_EDGE)
+            _shade_gap(frame, expr, 1.0)
+        return frame
+
     # --- frames ----------------------------------------------------------------------------------
 
     def __call__(self, face: Face, spec: SynthSpec) -> np.ndarray:

@@ -1,6 +1,8 @@
-"""AU read-out, step 2: blendshape scores -> per-AU activation curves relative to the neutral
-lead-in, smoothed, with each AU's baseline noise.
+"""AU read-out, step 2: per-AU activation curves relative to the neutral lead-in, smoothed, with
+each AU's baseline noise. Two read-outs (a registry, `READOUTS`): `landmarks` (default: AU
+activations fitted to the landmark geometry, `verify.geometry`) and `blendshapes` (below).
 
+Blendshapes:
 activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), on
 the side (Left/Right blendshapes) that moved more, minus
 its slow trend (a running median over `detrend` frames: a micro-expression is a short rise and fall,
@@ -14,12 +16,14 @@ is only believed when it stands out from what the detector does on a still face 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.ndimage import median_filter, uniform_filter1d
 
+from equime.errors import EquimeError
 from equime.facs.blendshapes import au_blendshapes
 from equime.verify.config import VerifyConfig
 from equime.verify.readout import Readout
@@ -31,6 +35,11 @@ class AUCurves:
     values: pd.DataFrame  # (n, AUs): baseline-subtracted, smoothed activation; columns = AU numbers
     noise: pd.Series  # per AU: SD over the lead-in (floored)
     lead_in: int  # number of read frames in the baseline
+    readout: str = "blendshapes"
+    min_rise: float | pd.Series = 0.01  # least activation that counts as a rise (score, or share
+    # of motion per AU)
+    explains: dict[int, tuple[int, ...]] | None = None  # AU -> AUs the read-out cannot tell
+    # from it (a measured AU listed under a requested one is not counted as unrequested)
 
     def z(self) -> pd.DataFrame:
         """Activations in units of each AU's baseline noise."""
@@ -72,24 +81,94 @@ def upper_sd_factor(n: int, confidence: float = 0.95) -> float:
     return float(np.sqrt((n - 1) / chi2.ppf(1.0 - confidence, n - 1)))
 
 
-def au_curves(readout: Readout, cfg: VerifyConfig) -> AUCurves:
+def _finish(raw: np.ndarray, n_lead: int, cfg: VerifyConfig, floor: float) -> tuple:
+    """Detrend, smooth, and the noise per AU (upper 95 % bound of the lead-in SD, floored)."""
+    window = round(cfg.detrend / cfg.every) | 1  # odd, in read frames
+    if cfg.detrend and window >= 5 and len(raw) > window:
+        raw = raw - median_filter(raw, size=(window, 1), mode="nearest")
+    values = smooth(raw, cfg.smooth)
+    noise = np.maximum(values[:n_lead].std(axis=0, ddof=1) * upper_sd_factor(n_lead), floor)
+    return values, noise
+
+
+def blendshape_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
+    """Blendshape scores -> AU curves (the mapping in data/au_blendshapes.json)."""
+    from equime.facs.blendshapes import share_blendshapes
+
     scores = readout.blendshapes.interpolate(limit_direction="both").fillna(0.0)
     n_lead = lead_in_count(readout, cfg)
     delta = scores - scores.iloc[:n_lead].mean()
     table = au_blendshapes()
     raw = np.stack([side_max(delta, names) for names in table.values()], 1)
     raw = raw - raw[:n_lead].mean(axis=0)  # the max of two sides is biased upward; recentre
-    window = round(cfg.detrend / cfg.every) | 1  # odd, in read frames
-    if cfg.detrend and window >= 5 and len(raw) > window:
-        raw = raw - median_filter(raw, size=(window, 1), mode="nearest")
-    values = smooth(raw, cfg.smooth)
-    noise = np.maximum(
-        values[:n_lead].std(axis=0, ddof=1) * upper_sd_factor(n_lead), cfg.noise_floor
-    )
+    values, noise = _finish(raw, n_lead, cfg, cfg.noise_floor)
     columns = list(table)
     return AUCurves(
         frames=readout.frames,
         values=pd.DataFrame(values, index=pd.Index(readout.frames, name="frame"), columns=columns),
         noise=pd.Series(noise, index=columns),
         lead_in=n_lead,
+        readout="blendshapes",
+        min_rise=cfg.min_rise,
+        explains={a: tuple(b for b in table if b != a and share_blendshapes(a, b)) for a in table},
     )
+
+
+def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
+    """Landmark geometry -> AU curves: NNLS activations on AU templates (`verify.geometry`)."""
+    from equime.verify import geometry
+
+    n_lead = lead_in_count(readout, cfg)
+    ok = readout.detected
+    lead = np.flatnonzero(ok[:n_lead])
+    if len(lead) == 0 or readout.first is None or landmarker is None:
+        raise EquimeError("no face in the lead-in: the landmark read-out has no reference")
+    ref = np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
+    basis = geometry.template_basis(readout.first, landmarker, cfg.template_intensity)
+    if basis is None:
+        raise EquimeError("no face in the first frame: the landmark read-out has no templates")
+    disp = geometry.displacements(readout.landmarks, ref)
+    modes = min(cfg.jitter_modes, len(lead) // 10)  # a short lead-in cannot tell its modes
+    if modes:
+        basis = geometry.without_jitter(basis, disp[lead], modes)
+    act = geometry.fit_activations(disp, basis)
+    numbers, raw = geometry.by_number(act, basis)
+    raw = pd.DataFrame(raw).interpolate(limit_direction="both").fillna(0.0).to_numpy()
+    raw = raw - raw[:n_lead].mean(axis=0)
+    values, noise = _finish(raw, n_lead, cfg, cfg.landmark_noise_floor)
+    sim = basis.similarity()
+    # the least rise per AU: a share of its unit motion, and at least `min_motion` IOD of landmark
+    # motion (an AU whose whole motion is tiny, such as AU23, must not read mesh wobble as itself)
+    peak = np.linalg.norm(basis.matrix.reshape(len(basis.rows), 2, -1), axis=1).max(axis=0)
+    peak_by_au = {
+        k: max(p for n, p in zip(basis.numbers, peak, strict=True) if n == k) for k in numbers
+    }
+    least = pd.Series(
+        [max(cfg.min_activation, cfg.min_motion / max(peak_by_au[k], 1e-9)) for k in numbers],
+        index=numbers,
+    )
+    return AUCurves(
+        frames=readout.frames,
+        values=pd.DataFrame(values, index=pd.Index(readout.frames, name="frame"), columns=numbers),
+        noise=pd.Series(noise, index=numbers),
+        lead_in=n_lead,
+        readout="landmarks",
+        min_rise=least,
+        explains={
+            a: tuple(b for j, b in enumerate(numbers) if j != i and sim[i, j] >= SAME_MOTION)
+            for i, a in enumerate(numbers)
+        },
+    )
+
+
+SAME_MOTION = 0.9  # cosine between two AUs' templates above which the landmarks cannot tell them
+
+READOUTS: dict[str, Callable[..., AUCurves]] = {
+    "landmarks": landmark_curves,
+    "blendshapes": blendshape_curves,
+}
+
+
+def au_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
+    """The curves of `cfg.readout` (landmarks need the `landmarker` to detect their templates)."""
+    return READOUTS[cfg.readout](readout, cfg, landmarker)

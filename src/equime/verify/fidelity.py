@@ -2,12 +2,15 @@
 and whether the face kept its identity and pose; pass or fail with the reasons.
 
 - measured AUs: activation at the estimated apex (mean over apex +- `apex_window` read frames) at
-  least `z_threshold` baseline SDs and `min_rise` score.
-- recall: requested AUs that were measured / requested. precision: measured AUs that were
-  requested, or that share a blendshape with a requested AU (the read-out cannot tell AU25 from
-  AU26 or AU23 from AU24), / measured. F1 their harmonic mean.
-- intensity r: Pearson correlation over all mapped AUs of requested intensity (0 if not
-  requested) and measured apex activation.
+  least `z_threshold` baseline SDs and the read-out's least rise (`AUCurves.min_rise`).
+- recall: requested AUs that were measured (or an AU the read-out cannot tell from it) /
+  requested. precision: measured AUs that were
+  requested, or that the read-out cannot tell from a requested one (`AUCurves.explains`: shared
+  blendshapes, or landmark templates with cosine >= 0.9 on this face), / measured. F1 their
+  harmonic mean.
+- intensity r: Pearson correlation over all read AUs of requested intensity (0 if not requested)
+  and measured apex activation (landmarks: mapped back to intensity through the generator's
+  response curve, `geometry.intensity`).
 - apex error: estimated minus true apex, in frames (only where the truth is known).
 """
 
@@ -18,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from equime.facs.aus import parse_code
-from equime.facs.blendshapes import au_blendshapes, share_blendshapes
 from equime.verify.config import VerifyConfig
 from equime.verify.curves import AUCurves
 from equime.verify.drift import drift
@@ -64,22 +66,28 @@ def assess(
     truth: Truth | None = None,
 ) -> dict:
     """One row of verify columns (see docs/verify.md for each column)."""
-    aus = list(au_blendshapes())
+    aus = [int(a) for a in curves.values.columns]
     act = apex_activation(curves, spot, cfg)
     z = act / curves.noise.to_numpy()
+    least = np.broadcast_to(np.asarray(curves.min_rise, np.float64), act.shape)
     measured = [
-        a for a, v, s in zip(aus, act, z, strict=True) if s >= cfg.z_threshold and v >= cfg.min_rise
+        a for a, v, s, m in zip(aus, act, z, least, strict=True) if s >= cfg.z_threshold and v >= m
     ]
+    explains = curves.explains or {}
     want = requested_numbers(requested)
-    hit = [a for a in want if a in measured]
-    missing = [a for a in want if a not in measured]
-    explained = [m for m in measured if m in want or any(share_blendshapes(m, r) for r in want)]
+    seen = [a for a in want if a in measured or any(m in explains.get(a, ()) for m in measured)]
+    missing = [a for a in want if a not in seen]
+    explained = [m for m in measured if m in want or any(m in explains.get(r, ()) for r in want)]
     unrequested = [m for m in measured if m not in explained]
-    recall = len(hit) / len(want) if want else float("nan")
+    recall = len(seen) / len(want) if want else float("nan")
     precision = len(explained) / len(measured) if measured else (float("nan") if not want else 0.0)
     f1 = 2 * precision * recall / (precision + recall) if want and precision + recall > 0 else 0.0
     f1 = f1 if want else float("nan")
     wanted = np.array([want.get(a, 0.0) for a in aus])
+    if curves.readout == "landmarks":
+        from equime.verify.geometry import intensity
+
+        act = np.array([float(intensity(a, max(v, 0.0))) for a, v in zip(aus, act, strict=True)])
     r = (
         float(np.corrcoef(wanted, act)[0, 1])
         if wanted.std() > 0 and act.std() > 0
@@ -88,6 +96,7 @@ def assess(
     identity, pose = drift(readout.landmarks, curves.lead_in)
     detected = float(readout.detected.mean())
     row = {
+        "verify_readout": curves.readout,
         "au_precision": precision,
         "au_recall": recall,
         "au_f1": f1,

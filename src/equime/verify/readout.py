@@ -30,6 +30,8 @@ class Readout:
     blendshapes: pd.DataFrame  # (n, 52), indexed by frame
     landmarks: np.ndarray  # (n, 478, 2) float32 pixels
     n_frames: int  # frames in the video (read or not)
+    first: np.ndarray | None = None  # the first frame with a face (RGB): the landmark read-out
+    # renders its AU templates on it
 
     @property
     def detected(self) -> np.ndarray:
@@ -70,6 +72,7 @@ def iter_frames(path: Path) -> Iterator[np.ndarray]:
 def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
     """Detect the largest face in every `every`-th frame; other frames are decoded, not read."""
     indices, scores, points = [], [], []
+    first = None
     n = 0
     for n, rgb in enumerate(iter_frames(path), start=1):
         t = n - 1
@@ -78,6 +81,8 @@ def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
         found = landmarker.detect(rgb)
         indices.append(t)
         if found:
+            if first is None:
+                first = rgb
             scores.append([found[0].blendshapes.get(k, np.nan) for k in BLENDSHAPE_NAMES])
             points.append(found[0].landmarks)
         else:
@@ -89,4 +94,4 @@ def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
     table = pd.DataFrame(
         scores, columns=list(BLENDSHAPE_NAMES), index=pd.Index(frames, name="frame")
     )
-    return Readout(frames, table, np.stack(points).astype(np.float32), n)
+    return Readout(frames, table, np.stack(points).astype(np.float32), n, first)

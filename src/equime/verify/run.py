@@ -43,7 +43,7 @@ def verify_video(
     name: str = "",
 ) -> VideoResult:
     readout = read_out(path, landmarker, cfg.every)
-    curves = au_curves(readout, cfg)
+    curves = au_curves(readout, cfg, landmarker)
     spotted = spot(curves, cfg)
     row = assess(readout, curves, spotted, requested, cfg, truth)
     return VideoResult(name or path.name, row, curves, spotted)
@@ -289,6 +289,7 @@ def verify_folder(
         "est_apex",
         "est_offset",
         "verify_timing",
+        "verify_readout",
         "identity_drift",
         "pose_drift",
         "verify_detected",

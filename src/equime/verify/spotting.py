@@ -1,10 +1,11 @@
 """Spotting: onset, apex and offset frames estimated from the AU curves alone (no ground truth).
 
-Method: the AUs that rose anywhere after the lead-in (peak above `z_threshold` noise SDs and
-`min_rise` score) are summed in noise units, S(t) = sum_AU max(0, z_AU(t)). The apex is the frame
-where S peaks; onset is the last frame before the apex where S is at or below `edge_level` times
-its peak, offset the first such frame after it (the same conventions as the ground truth: onset =
-last neutral frame, offset = first neutral frame again). A clip where no AU rose has no expression.
+Method: the AUs that rose anywhere after the lead-in (peak above `z_threshold` noise SDs and the
+read-out's least rise, `AUCurves.min_rise`) are summed in noise units, S(t) = sum_AU max(0,
+z_AU(t)). The apex is the frame where S peaks; onset is the last frame before the apex where S is
+at or below `edge_level` times its peak, offset the first such frame after it (the same
+conventions as the ground truth: onset = last neutral frame, offset = first neutral frame again).
+A clip where no AU rose has no expression.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def rising_aus(curves: AUCurves, cfg: VerifyConfig) -> tuple[int, ...]:
     values = curves.values.iloc[after]
     peak_z = (values / curves.noise).max()
     peak = values.max()
-    ok = (peak_z >= cfg.z_threshold) & (peak >= cfg.min_rise)
+    ok = (peak_z >= cfg.z_threshold) & (peak >= curves.min_rise)
     return tuple(int(a) for a in ok[ok].index)
 
 
