@@ -150,7 +150,7 @@ def test_smooth_protection_survives_reencode_better(trained, pgd) -> None:
 
 def _subset(trained, tmp_path: Path, n: int = 6) -> Path:
     """A folder of videos elsewhere, listed in a labels CSV."""
-    labels = pd.read_csv(trained["data"] / "labels.csv").iloc[::7].head(n)
+    labels = pd.read_csv(trained["data"] / "labels.csv").iloc[::5].head(n)
     root = tmp_path / "subset"
     for path in labels["path"]:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ def test_same_inputs_same_outputs_and_targeted(trained, tmp_path) -> None:
     for name in ("a", "b"):
         out = tmp_path / name
         args = ["protect", str(root), "--model", str(trained["model"]), "--out", str(out)]
-        args += ["--target", "anger", "--steps", "8", "--no-reencode", "--no-progress"]
+        args += ["--target", "sadness", "--steps", "8", "--no-reencode", "--no-progress"]
         assert main(args) == 0
         report = json.loads((out / "report.json").read_text())
         report.pop("timing")
@@ -176,10 +176,10 @@ def test_same_inputs_same_outputs_and_targeted(trained, tmp_path) -> None:
         runs.append((report, files))
     assert runs[0] == runs[1]
     report = runs[0][0]
-    assert report["attack"]["target_class"] == "anger" and report["attack"]["steps"] == 8
+    assert report["attack"]["target_class"] == "sadness" and report["attack"]["steps"] == 8
     after = _row(report, "attacked", "protected")
     before = _row(report, "attacked", "original")
-    assert after["attack_success"] >= 0.5  # most non-anger videos now read as anger
+    assert after["attack_success"] >= 0.5  # most other videos now read as sadness
     assert after["accuracy"] < before["accuracy"]
 
 
