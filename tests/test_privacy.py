@@ -18,8 +18,9 @@ from equime.mer.clips import read_frames
 from equime.video.mp4 import write_mp4
 
 SIZE = 32  # of the generated videos and of the recognisers' input
-# Surprise is left out: its warp (AU 1+2+5+26, the generator's largest motion) survives eps 4/255
-# (a 5-class Simple3DCNN: 0.91 -> 0.41 under PGD, surprise clips still read; docs/privacy.md)
+# Surprise is left out: its warp (AU 1+2+5+26: brows, lids and jaw all move) survives eps 4/255
+# (a 5-class Simple3DCNN: 0.91 -> 0.41 under PGD, 20 of 24 surprise clips still read; see
+# docs/privacy.md, Example)
 CLASSES = ("happiness", "sadness", "disgust", "anger")
 PER_CELL = 2  # held-out videos attacked per subject and emotion
 N = 4 * len(CLASSES) * PER_CELL  # 4 held-out subjects (2 people x 2 variants)
