@@ -139,8 +139,9 @@ def test_fgsm_does_less_than_pgd(trained, pgd) -> None:
 
 def test_smooth_protection_survives_reencode_better(trained, pgd) -> None:
     """Attacking a blurred view too moves the perturbation to low frequencies, which H.264 keeps:
-    after a CRF 23 re-encode the recogniser reads fewer videos than with plain PGD."""
-    smooth = _protect(trained, trained["base"] / "smooth", "--smooth", "2")
+    after a CRF 23 re-encode the recogniser reads fewer videos than with plain PGD (20 steps: the
+    blurred view makes the objective harder; measured 65.6 % against 71.9 %, chance 25 %)."""
+    smooth = _protect(trained, trained["base"] / "smooth", "--smooth", "2", "--steps", "20")
     plain = _row(pgd, "attacked", "protected_h264")
     robust = _row(smooth, "attacked", "protected_h264")
     assert _row(smooth, "attacked", "protected")["accuracy"] <= smooth["chance"]
