@@ -208,3 +208,57 @@ def make_labelled_folder(root: Path) -> Path:
         lines.append(f"clips/c{k},{emotions[k % 4]},{subject},{gender},{25 + 10 * (k % 2)}")
     (root / "labels.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+TRAIN_VARIANTS = ("orig", "mirror", "warm", "cool-mirror")
+TEST_VARIANTS = ("zoom", "dark")
+# clear AU motion and no eps_X nuisance, 17 frames at 32x32: small enough for a 2-core CI runner
+GENERATE = [
+    "--frames",
+    "17",
+    "--size",
+    "32",
+    "--strength",
+    "3",
+    "--head-motion",
+    "0",
+    "--light-drift",
+    "0",
+    "--sensor-noise",
+    "0",
+    "--workers",
+    "2",
+    "--no-progress",
+]
+
+
+def make_variant_datasets(base: Path) -> dict[str, Path]:
+    """`equime generate` on the variant faces: base/train_ds (4 variants of each demo person x
+    the paper's 5 emotions x 6 = 240 videos) and base/test_ds (2 other variants: 120 videos)."""
+    from equime.cli import main
+
+    out = {}
+    for name, variants in (("train", TRAIN_VARIANTS), ("test", TEST_VARIANTS)):
+        csv = make_variant_faces(base / f"{name}_faces", variants)
+        out[name] = base / f"{name}_ds"
+        args = ["generate", str(csv), "--per-face", "6", "--out", str(out[name]), *GENERATE]
+        assert main(args) == 0
+    return out
+
+
+def train_recogniser(data: Path, model: str, out: Path, cache: Path, *extra: str) -> Path:
+    """`equime train` with the recipe that learns the warp videos: 8 apex-centred frames at
+    32x32, lr 1e-3, one thread (bit-stable weights whatever the machine, fast on a busy one)."""
+    import torch
+
+    from equime.cli import main
+
+    args = ["train", str(data), "--model", model, "--out", str(out), "--epochs", "30", *extra]
+    args += ["--lr", "1e-3", "--frames", "8", "--size", "32", "--sampling", "apex"]
+    args += ["--cache", str(cache), "--seed", "0", "--threads", "1", "--no-progress"]
+    threads = torch.get_num_threads()
+    try:
+        assert main(args) == 0
+    finally:
+        torch.set_num_threads(threads)
+    return out
