@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from equime.errors import EquimeError
+from equime.mer.labels import aus_string, normalize_emotion
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,8 @@ def frame_clip(folder: Path, onset: int, apex: int, offset: int) -> dict[str, ob
 def rows_from_sheet(
     sheet: pd.DataFrame, folder_of: Callable[[pd.Series], Path], root: Path
 ) -> pd.DataFrame:
-    """Rows for every sheet line whose frame folder exists; missing folders are logged."""
+    """Rows for every sheet line whose frame folder exists (missing folders are logged), with the
+    emotion and AU strings normalised."""
     rows, missing = [], []
     for _, line in sheet.iterrows():
         folder = folder_of(line)
@@ -259,4 +261,9 @@ def rows_from_sheet(
             len(missing),
             missing[0],
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["emotion"] = table["emotion"].map(normalize_emotion)
+    table["aus"] = table.get("aus", pd.Series("", index=table.index)).map(aus_string)
+    return table

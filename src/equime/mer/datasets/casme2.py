@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from equime.mer.datasets import find_sheet, read_sheet, register_dataset, rows_from_sheet
-from equime.mer.labels import aus_string, normalize_emotion
 
 COLUMNS = {
     "subject": ("Subject", "Sub"),
@@ -45,6 +44,4 @@ def load_casme2(root: Path, sheet: str | None = None) -> pd.DataFrame:
     if rows.empty:
         return rows
     rows["clip"] = rows["subject"] + "/" + rows["clip"]  # EP02_01f repeats across subjects
-    rows["emotion"] = rows["emotion"].map(normalize_emotion)
-    rows["aus"] = rows.get("aus", pd.Series("", index=rows.index)).map(aus_string)
     return rows

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from equime.mer.datasets import find_sheet, read_sheet, register_dataset, rows_from_sheet
-from equime.mer.labels import aus_string, normalize_emotion
 
 COLUMNS = {
     "subject": ("Subject", "Sub"),
@@ -41,6 +40,4 @@ def load_casme3(root: Path, sheet: str | None = None) -> pd.DataFrame:
     if rows.empty:
         return rows
     rows["clip"] = rows["subject"] + "/" + rows["clip"]
-    rows["emotion"] = rows["emotion"].map(normalize_emotion)
-    rows["aus"] = rows.get("aus", pd.Series("", index=rows.index)).map(aus_string)
     return rows

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from equime.mer.datasets import find_sheet, read_sheet, register_dataset, rows_from_sheet
-from equime.mer.labels import aus_string, normalize_emotion
 
 COLUMNS = {
     "subject": ("Subject",),
@@ -39,9 +38,4 @@ def load_samm(root: Path, sheet: str | None = None) -> pd.DataFrame:
     def folder(line: pd.Series) -> Path:
         return root / line["subject"] / line["clip"]
 
-    rows = rows_from_sheet(table, folder, root)
-    if rows.empty:
-        return rows
-    rows["emotion"] = rows["emotion"].map(normalize_emotion)
-    rows["aus"] = rows.get("aus", pd.Series("", index=rows.index)).map(aus_string)
-    return rows
+    return rows_from_sheet(table, folder, root)

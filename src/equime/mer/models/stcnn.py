@@ -17,21 +17,26 @@ def _flat_size(features: nn.Module, n_frames: int, size: int) -> int:
         return int(features(torch.zeros(1, 1, n_frames, size, size)).numel())
 
 
-class STCNN(nn.Module):
-    def __init__(self, n_classes: int, n_frames: int = 96, size: int = 64) -> None:
+class ConvDense(nn.Module):
+    """Conv3D -> ReLU -> MaxPool3D(2) -> Dropout -> Flatten -> Dense -> Dropout -> logits: the
+    shape of both ST-CNN and Simple3DCNN, which differ only in widths and dropout."""
+
+    def __init__(
+        self, n_classes: int, n_frames: int, size: int, filters: int, dense: int, dropout: float
+    ) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv3d(1, 32, kernel_size=3),
+            nn.Conv3d(1, filters, kernel_size=3),
             nn.ReLU(inplace=True),
             nn.MaxPool3d(2),
-            nn.Dropout(0.5),
+            nn.Dropout(dropout),
             nn.Flatten(),
         )
         self.head = nn.Sequential(
-            nn.Linear(_flat_size(self.features, n_frames, size), 128),
+            nn.Linear(_flat_size(self.features, n_frames, size), dense),
             nn.ReLU(inplace=True),
-            nn.Dropout(0.5),
-            nn.Linear(128, n_classes),
+            nn.Dropout(dropout),
+            nn.Linear(dense, n_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,4 +45,4 @@ class STCNN(nn.Module):
 
 @register_model("stcnn")
 def stcnn(n_classes: int, n_frames: int = 96, size: int = 64) -> nn.Module:
-    return STCNN(n_classes, n_frames, size)
+    return ConvDense(n_classes, n_frames, size, filters=32, dense=128, dropout=0.5)
