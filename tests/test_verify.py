@@ -181,7 +181,7 @@ def test_templates_read_single_aus_back(demo_faces) -> None:
 # --- a real dataset ------------------------------------------------------------------------------
 
 
-def test_verify_writes_columns_and_surprise_passes(verified: Path) -> None:
+def test_verify_writes_columns_and_times_the_expression(verified: Path) -> None:
     meta = pd.read_parquet(verified / "metadata.parquet")
     for col in ("verified", "verify_reasons", "au_precision", "au_recall", "au_f1",
                 "au_intensity_r", "apex_error_frames", "est_onset", "est_apex", "est_offset",
