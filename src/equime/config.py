@@ -13,12 +13,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from equime.errors import EquimeError
 from equime.facs.emotions import PAPER_EMOTIONS, parse_emotions
 from equime.facs.prompt import DEFAULT_TEMPLATE, load_template
 from equime.facs.scm import parse_intervention
+from equime.settings_file import read_settings
 
 RUNTIME_FIELDS = frozenset(
     {"out", "workers", "overwrite", "face_model", "progress", "executor", "address", "retries"}
@@ -131,21 +130,7 @@ class GenerateConfig:
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """YAML or JSON mapping of GenerateConfig fields; unknown keys are named, not ignored."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise EquimeError(f"{p}: cannot read config ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise EquimeError(f"{p}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise EquimeError(f"{p}: a config must be a mapping of settings")
-    known = {f.name for f in fields(GenerateConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise EquimeError(
-            f"{p}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+    data = read_settings(path, [f.name for f in fields(GenerateConfig)], "config", "setting")
     if isinstance(data.get("do"), dict):
         data["do"] = parse_intervention(",".join(f"{k}={v}" for k, v in data["do"].items()))
     return data

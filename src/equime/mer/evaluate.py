@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from equime.errors import EquimeError
+from equime.settings_file import read_settings
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +72,8 @@ class Experiment:
 
 def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
     """Read and check the YAML/JSON experiment file; dataset paths are relative to it."""
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise EquimeError(f"{path}: experiment file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise EquimeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(raw, dict):
-        raise EquimeError(f"{path}: the experiment must be a mapping")
-    known = {f.name for f in fields(Experiment)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise EquimeError(
-            f"{path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+    raw = read_settings(path, [f.name for f in fields(Experiment)], "experiment", "keys")
     base = path.parent
     datasets = {}
     for name, entry in (raw.get("datasets") or {}).items():
