@@ -88,6 +88,13 @@ def test_bytes_do_not_depend_on_what_was_encoded_before() -> None:
     assert [i for i, hashes in seen.items() if len(hashes) > 1] == []
 
 
+def test_lossless_gives_back_the_exact_frames_even_at_odd_sizes(tmp_path: Path) -> None:
+    frames = np.random.default_rng(0).integers(0, 256, (5, 33, 47, 3), dtype=np.uint8)
+    write_mp4(tmp_path / "exact.mp4", frames, fps=24, lossless=True)
+    assert np.array_equal(read_mp4(tmp_path / "exact.mp4"), frames)
+    assert (tmp_path / "exact.mp4").read_bytes() == encode_mp4_bytes(frames, 24, lossless=True)
+
+
 def test_bad_frames_are_refused(tmp_path: Path) -> None:
     with pytest.raises(EquimeError, match="even"):
         write_mp4(tmp_path / "odd.mp4", np.zeros((2, 63, 64, 3), np.uint8), fps=30)

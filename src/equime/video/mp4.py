@@ -14,7 +14,7 @@ import numpy as np
 from equime.errors import EquimeError
 
 
-def _check_frames(frames: np.ndarray) -> np.ndarray:
+def _check_frames(frames: np.ndarray, lossless: bool = False) -> np.ndarray:
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:
         raise EquimeError(
@@ -23,7 +23,7 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     t, h, w, _ = frames.shape
     if t == 0:
         raise EquimeError("no frames to encode")
-    if h % 2 or w % 2:
+    if not lossless and (h % 2 or w % 2):
         raise EquimeError(f"frame size {w}x{h} must be even in both directions for yuv420p")
     return frames
 
@@ -49,21 +49,30 @@ def _to_yuv420p(image: np.ndarray) -> np.ndarray:
 
 
 def _encode(
-    target: str | io.BytesIO, frames: np.ndarray, fps: float, crf: int, preset: str
+    target: str | io.BytesIO,
+    frames: np.ndarray,
+    fps: float,
+    crf: int,
+    preset: str,
+    lossless: bool = False,
 ) -> None:
+    """H.264 in 4:2:0 at `crf`, or `lossless`: RGB planes at qp 0 (libx264rgb, no YUV rounding),
+    for perturbations of a few levels that 4:2:0 at normal quality would wash out."""
     from fractions import Fraction
 
-    frames = _check_frames(frames)
+    frames = _check_frames(frames, lossless)
     rate = Fraction(fps).limit_denominator(1001)
     with av.open(target, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=rate)
+        stream = container.add_stream("libx264rgb" if lossless else "libx264", rate=rate)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = "rgb24" if lossless else "yuv420p"
         stream.thread_count = 1  # x264 with one thread is bit-exact run to run
-        stream.options = {"crf": str(crf), "preset": preset, "threads": "1", **_X264_CPU}
+        quality = {"qp": "0", "bf": "0"} if lossless else {"crf": str(crf)}
+        stream.options = {**quality, "preset": preset, "threads": "1", **_X264_CPU}
         container.metadata.clear()  # no encoder/creation-time tags that could vary
         for index, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(_to_yuv420p(image), format="yuv420p")
+            pixels = np.ascontiguousarray(image) if lossless else _to_yuv420p(image)
+            frame = av.VideoFrame.from_ndarray(pixels, format=stream.pix_fmt)
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -72,11 +81,15 @@ def _encode(
 
 
 def encode_mp4_bytes(
-    frames: np.ndarray, fps: float, crf: int = 18, preset: str = "medium"
+    frames: np.ndarray,
+    fps: float,
+    crf: int = 18,
+    preset: str = "medium",
+    lossless: bool = False,
 ) -> bytes:
     """The MP4 file for `frames` as bytes (for hashing and benchmarks; nothing touches disk)."""
     buffer = io.BytesIO()
-    _encode(buffer, frames, fps, crf, preset)
+    _encode(buffer, frames, fps, crf, preset, lossless)
     return buffer.getvalue()
 
 
@@ -86,15 +99,17 @@ def write_mp4(
     fps: float,
     crf: int = 18,
     preset: str = "medium",
+    lossless: bool = False,
 ) -> None:
-    """Encode (T, H, W, 3) uint8 RGB frames to H.264/yuv420p; atomic (temp file + os.replace)."""
+    """Encode (T, H, W, 3) uint8 RGB frames to H.264 (see `_encode`); atomic (temp file +
+    os.replace)."""
     path = Path(path)
-    _check_frames(frames)
+    _check_frames(frames, lossless)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp4.tmp", dir=path.parent)
     os.close(fd)
     try:
-        _encode(tmp, frames, fps, crf, preset)
+        _encode(tmp, frames, fps, crf, preset, lossless)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
