@@ -128,20 +128,16 @@ def read_frames(
 
 
 def _read_video(path: Path, indices: list[int] | None) -> np.ndarray:
-    import av
+    from equime.video.mp4 import iter_video
 
     wanted = None if indices is None else set(indices)
     last = None if indices is None else max(indices, default=-1)
     frames = []
-    try:
-        with av.open(str(path)) as container:
-            for i, frame in enumerate(container.decode(video=0)):
-                if wanted is None or i in wanted:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                if last is not None and i >= last:
-                    break
-    except (av.FFmpegError, OSError) as exc:
-        raise EquimeError(f"{path}: cannot read video ({exc})") from exc
+    for i, frame in enumerate(iter_video(path)):
+        if wanted is None or i in wanted:
+            frames.append(frame)
+        if last is not None and i >= last:
+            break
     if not frames:
         raise EquimeError(f"{path}: no frames decoded")
     return np.stack(frames)
@@ -152,13 +148,6 @@ def count_frames(source: str | Path) -> int:
     source = Path(source)
     if source.is_dir():
         return len(frame_files(source))
-    import av
+    from equime.video.mp4 import iter_video, video_info
 
-    try:
-        with av.open(str(source)) as container:
-            stream = container.streams.video[0]
-            if stream.frames:
-                return int(stream.frames)
-            return sum(1 for _ in container.decode(video=0))
-    except (av.FFmpegError, OSError) as exc:
-        raise EquimeError(f"{source}: cannot read video ({exc})") from exc
+    return video_info(source)[3] or sum(1 for _ in iter_video(source))

@@ -131,20 +131,15 @@ def label_table(table: pd.DataFrame, attacked: Recogniser) -> tuple[pd.DataFrame
 
 def frame_size(source: str | Path) -> tuple[int, int]:
     """(width, height) of a video or frame folder, without decoding the whole thing."""
-    import av
-
     from equime.mer.clips import frame_files, read_frames
+    from equime.video.mp4 import video_info
 
     source = Path(source)
     if source.is_dir():
         first = read_frames(source, files=frame_files(source)[:1])
         return int(first.shape[2]), int(first.shape[1])
-    try:
-        with av.open(str(source)) as container:
-            stream = container.streams.video[0]
-            return int(stream.codec_context.width), int(stream.codec_context.height)
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        raise EquimeError(f"{source}: cannot read video ({exc})") from exc
+    width, height, _, _ = video_info(source)
+    return width, height
 
 
 def check_sizes(table: pd.DataFrame, recognisers: list[Recogniser], needs_even: bool) -> None:
@@ -197,17 +192,16 @@ def check_outputs(table: pd.DataFrame, root: Path) -> None:
 
 
 def video_fps(source: str | Path, default: float = 24.0) -> float:
-    import av
+    from equime.video.mp4 import video_info
 
     source = Path(source)
     if source.is_dir():
         return default
     try:
-        with av.open(str(source)) as container:
-            rate = container.streams.video[0].average_rate
-            return float(rate) if rate else default
-    except (av.FFmpegError, OSError, IndexError):
+        rate = video_info(source)[2]
+    except EquimeError:
         return default
+    return rate or default
 
 
 # ---- the run ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from equime.errors import EquimeError
+from equime.video.mp4 import read_mp4, video_info
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -115,18 +116,8 @@ def find_clips(root: str | Path) -> tuple[str, list[ClipSource]]:
 
 
 def _read_video(path: Path) -> tuple[np.ndarray, float]:
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-    except (av.FFmpegError, OSError, IndexError, ValueError) as exc:
-        raise EquimeError(f"{path}: cannot read video ({exc})") from exc
-    if not frames:
-        raise EquimeError(f"{path}: the video has no frames")
-    return np.stack(frames), float(rate) if rate else float("nan")
+    rate = video_info(path)[2]
+    return read_mp4(path), rate or float("nan")
 
 
 def _read_frames(folder: Path) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 from equime.errors import EquimeError
 from equime.faces.landmarker import N_LANDMARKS, Landmarker
 from equime.facs.blendshapes import BLENDSHAPE_NAMES
+from equime.video.mp4 import iter_video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -59,14 +60,7 @@ def iter_frames(path: Path) -> Iterator[np.ndarray]:
         for file in files:
             yield load_rgb(file)
         return
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format="rgb24")
-    except (av.FFmpegError, OSError) as exc:
-        raise EquimeError(f"{path}: cannot read video ({exc})") from exc
+    yield from iter_video(path)
 
 
 def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:

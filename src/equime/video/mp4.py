@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -116,13 +117,35 @@ def write_mp4(
         raise
 
 
-def read_mp4(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode every frame of an MP4 to (T, H, W, 3) uint8 RGB."""
+_READ_ERRORS = (av.FFmpegError, OSError, IndexError, ValueError)
+
+
+def iter_video(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
+    """Decode frames one at a time as (H, W, 3) uint8 RGB; a bad file is one EquimeError line."""
     try:
         with av.open(str(path)) as container:
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    except (av.FFmpegError, OSError) as exc:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="rgb24")
+    except _READ_ERRORS as exc:
         raise EquimeError(f"{path}: cannot read video ({exc})") from exc
+
+
+def video_info(path: str | os.PathLike[str]) -> tuple[int, int, float | None, int]:
+    """(width, height, frames per second or None, frame count or 0 when unrecorded), from the
+    container alone: nothing is decoded."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+            context = stream.codec_context
+            return context.width, context.height, float(rate) if rate else None, stream.frames
+    except _READ_ERRORS as exc:
+        raise EquimeError(f"{path}: cannot read video ({exc})") from exc
+
+
+def read_mp4(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decode every frame of an MP4 to (T, H, W, 3) uint8 RGB."""
+    frames = list(iter_video(path))
     if not frames:
         raise EquimeError(f"{path}: the video has no frames")
     return np.stack(frames)
