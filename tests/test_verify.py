@@ -27,8 +27,9 @@ from equime.synth.au_motion import MOTIONS
 from equime.synth.timeline import Timeline
 from equime.verify.config import VerifyConfig
 from equime.verify.curves import au_curves
-from equime.verify.readout import Readout, frame_files
+from equime.verify.readout import Readout
 from equime.verify.spotting import spot
+from equime.video.frames import frame_files
 
 FRAMES = [
     "--fps",

@@ -37,7 +37,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _frame_files(row: pd.Series) -> list[Path] | None:
-    from equime.mer.clips import frame_files
+    from equime.video.frames import frame_files
 
     source = Path(row["source"])
     return frame_files(source) if source.is_dir() else None

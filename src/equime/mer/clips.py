@@ -11,7 +11,6 @@ z-scoring), so a short clip is not scaled by how much padding it got.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from equime.errors import EquimeError
+from equime.video.frames import frame_files, read_image
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as OpenCV and Keras use
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 EPS = 1e-6
 
 
@@ -76,31 +75,6 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
 # ---- reading frames -------------------------------------------------------------------------
 
 
-def _natural_key(path: Path) -> list[object]:
-    """img2.jpg before img10.jpg: numbers compare as numbers."""
-    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]
-
-
-def frame_files(folder: str | Path) -> list[Path]:
-    """The image files of a frame folder in natural order (img1, img2, ..., img10)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise EquimeError(f"{folder}: frame folder not found")
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
-    if not files:
-        raise EquimeError(f"{folder}: no image frames ({', '.join(IMAGE_SUFFIXES)})")
-    return sorted(files, key=_natural_key)
-
-
-def _read_image(path: Path) -> np.ndarray:
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise EquimeError(f"{path}: cannot read image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
 def read_frames(
     source: str | Path, indices: list[int] | None = None, files: list[Path] | None = None
 ) -> np.ndarray:
@@ -115,7 +89,7 @@ def read_frames(
             paths = [paths[i] for i in indices if 0 <= i < len(paths)]
         if not paths:
             raise EquimeError(f"{source}: no frames selected")
-        images = [_read_image(p) for p in paths]
+        images = [read_image(p) for p in paths]
         shape = images[0].shape
         if any(im.shape != shape for im in images):
             import cv2

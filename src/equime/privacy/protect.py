@@ -131,7 +131,8 @@ def label_table(table: pd.DataFrame, attacked: Recogniser) -> tuple[pd.DataFrame
 
 def frame_size(source: str | Path) -> tuple[int, int]:
     """(width, height) of a video or frame folder, without decoding the whole thing."""
-    from equime.mer.clips import frame_files, read_frames
+    from equime.mer.clips import read_frames
+    from equime.video.frames import frame_files
     from equime.video.mp4 import video_info
 
     source = Path(source)

@@ -8,7 +8,6 @@ the first whose `matches` says yes lists the clips.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from equime.errors import EquimeError
+from equime.video.frames import IMAGE_SUFFIXES, frame_files, natural_key, read_image
 from equime.video.mp4 import read_mp4, video_info
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 
 @dataclass(frozen=True)
@@ -45,11 +44,6 @@ def register_reader(name: str, matches: Callable[[Path], bool]):
         return list_clips
 
     return wrap
-
-
-def natural_key(text: str) -> list:
-    """img2 before img10 (frame files are rarely zero-padded)."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def _videos_under(root: Path) -> list[Path]:
@@ -121,18 +115,7 @@ def _read_video(path: Path) -> tuple[np.ndarray, float]:
 
 
 def _read_frames(folder: Path) -> np.ndarray:
-    import cv2
-
-    files = sorted(
-        (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-        key=lambda p: natural_key(p.name),
-    )
-    frames = []
-    for path in files:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise EquimeError(f"{path}: cannot read image")
-        frames.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    frames = [read_image(path) for path in frame_files(folder)]
     shapes = {f.shape for f in frames}
     if len(shapes) > 1:
         raise EquimeError(f"{folder}: frames differ in size ({sorted(shapes)})")

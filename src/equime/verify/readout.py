@@ -6,7 +6,6 @@ CASME II `img1.jpg ...`, SAMM), sorted in natural order so `img10` follows `img9
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,10 @@ import pandas as pd
 from equime.errors import EquimeError
 from equime.faces.landmarker import N_LANDMARKS, Landmarker
 from equime.facs.blendshapes import BLENDSHAPE_NAMES
+from equime.video.frames import frame_files
 from equime.video.mp4 import iter_video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass(frozen=True)
@@ -39,25 +38,12 @@ class Readout:
         return ~np.isnan(self.landmarks[:, 0, 0])
 
 
-def _natural_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
-
-
-def frame_files(folder: Path) -> list[Path]:
-    """Image files of a frame folder in natural order."""
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
-    return sorted(files, key=_natural_key)
-
-
 def iter_frames(path: Path) -> Iterator[np.ndarray]:
     """RGB uint8 frames of a video file or a frame folder, decoded one at a time."""
     if path.is_dir():
         from equime.faces.images import load_rgb
 
-        files = frame_files(path)
-        if not files:
-            raise EquimeError(f"{path}: no frame images ({', '.join(IMAGE_SUFFIXES)})")
-        for file in files:
+        for file in frame_files(path):
             yield load_rgb(file)
         return
     yield from iter_video(path)

@@ -22,8 +22,9 @@ from equime.facs.aus import AUS
 from equime.verify.config import VERIFY_VERSION, VerifyConfig
 from equime.verify.curves import AUCurves, au_curves
 from equime.verify.fidelity import Truth, assess
-from equime.verify.readout import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_out
+from equime.verify.readout import VIDEO_SUFFIXES, read_out
 from equime.verify.spotting import Spot, spot
+from equime.video.frames import IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def frame_clip(folder: Path, onset: int, apex: int, offset: int) -> dict[str, ob
 
     Sheets count frames by file number (CASME II img46.jpg, SAMM 006_5562.jpg); a number with no
     exact file maps to the nearest one."""
-    from equime.mer.clips import IMAGE_SUFFIXES, frame_files
+    from equime.video.frames import IMAGE_SUFFIXES, frame_files
 
     if not folder.is_dir() or not any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()):
         return None

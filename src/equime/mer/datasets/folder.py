@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from equime.errors import EquimeError
-from equime.mer.clips import IMAGE_SUFFIXES
 from equime.mer.datasets import register_dataset
 from equime.mer.labels import normalize_emotion
+from equime.video.frames import IMAGE_SUFFIXES
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.mer.clips import IMAGE_SUFFIXES, frame_files
 from equime.mer.datasets import register_dataset
+from equime.video.frames import IMAGE_SUFFIXES, frame_files
 
 MIEX_LABELS = {"0": "negative", "1": "positive", "2": "surprise"}
 _NAME = re.compile(r"^(?P<identity>.+?)_(?P<source>.+)_(?P<label>[0-9])$")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.mer.clips import IMAGE_SUFFIXES, frame_files
 from equime.mer.datasets import register_dataset
 from equime.mer.labels import normalize_emotion
+from equime.video.frames import IMAGE_SUFFIXES, frame_files
 
 LABELS = ("negative", "positive", "surprise")
 
