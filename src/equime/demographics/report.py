@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
 from equime.demographics import bias
 from equime.demographics.labels import UNKNOWN, is_estimate, is_missing
 from equime.demographics.vocabulary import AGE_GROUPS, GENDERS, RACES
+from equime.versions import versions
 
 EMOTION = "label"
 # attribute column -> (its vocabulary in display order, the column telling where labels came from)
@@ -223,22 +223,6 @@ def write_plots(stats: DatasetStats, out: Path, tmp: Path) -> list[str]:
     return files
 
 
-def _versions() -> dict[str, str]:
-    import equime
-
-    found = {"equime": equime.__version__}
-    for name in ("pandas", "numpy", "matplotlib"):
-        found[name] = _version(name)
-    return found
-
-
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def write_stats(frame: pd.DataFrame, out: Path, title: str) -> list[Path]:
     """Compute and write the whole report into `out`; returns the files written."""
     stats = compute_stats(frame)
@@ -268,7 +252,7 @@ def write_stats(frame: pd.DataFrame, out: Path, title: str) -> list[Path]:
                 }
                 for name, a in stats.attributes.items()
             },
-            "versions": _versions(),
+            "versions": versions("pandas", "numpy", "matplotlib"),
         }
         write_text_atomic(out / "stats.json", json.dumps(record, indent=2), tmp)
         write_text_atomic(out / "stats.md", markdown(stats, title, plots), tmp)

@@ -14,27 +14,11 @@ from typing import Any
 import torch
 
 from equime.errors import EquimeError
+from equime.versions import versions
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 REQUIRED = ("model", "n_classes", "classes", "n_frames", "size")
-
-
-def versions() -> dict[str, str]:
-    import platform
-
-    import numpy
-    import safetensors
-
-    from equime import __version__
-
-    return {
-        "equime": __version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "safetensors": safetensors.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def save_checkpoint(folder: str | Path, model: torch.nn.Module, config: dict[str, Any]) -> Path:
@@ -56,7 +40,7 @@ def save_checkpoint(folder: str | Path, model: torch.nn.Module, config: dict[str
     write_atomic(folder / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata=meta))
     full = {"options": {}, **config}
     full.setdefault("weights_source", getattr(model, "weights_source", "scratch"))
-    full["versions"] = {**versions(), **config.get("versions", {})}
+    full["versions"] = {**versions("torch", "numpy", "safetensors"), **config.get("versions", {})}
     write_text_atomic(folder / CONFIG, json.dumps(full, indent=2, sort_keys=True, default=str))
     return folder
 

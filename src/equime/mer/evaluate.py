@@ -327,9 +327,9 @@ def _result_row(
 def _write_outputs(
     exp: Experiment, out: Path, results: list[dict[str, Any]], predictions: dict
 ) -> dict[str, Any]:
-    from equime.mer.checkpoint import versions
     from equime.mer.fairness import per_group
     from equime.mer.report import write_report
+    from equime.versions import versions
 
     table = pd.DataFrame(results)
     if table.empty:
@@ -355,7 +355,7 @@ def _write_outputs(
     consistency.to_csv(out / "consistency.csv", index=False)
     summary = {
         "experiment": {k: v for k, v in asdict(exp).items() if k != "progress"},
-        "versions": versions(),
+        "versions": versions("torch", "numpy", "safetensors"),
         "results": results,
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))

@@ -219,7 +219,7 @@ def write_report(
     seconds: float,
 ) -> dict[str, Any]:
     from equime.dataset.atomic import write_text_atomic
-    from equime.mer.checkpoint import versions
+    from equime.versions import versions
 
     summary = summarise(scores, spec.target)
     classes = recognisers[0].classes
@@ -258,7 +258,7 @@ def write_report(
         "summary": summary.to_dict("records"),
         "imperceptibility": imperceptibility(videos),
         "config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
-        "versions": {**versions(), **_av_versions()},
+        "versions": {**versions("torch", "numpy", "safetensors"), **_av_versions()},
         "timing": {"seconds": seconds, "videos_per_second": len(videos) / max(seconds, 1e-9)},
     }
     report = _clean(report)

@@ -28,6 +28,7 @@ from equime.quality.report import (
     summarise,
     table2,
 )
+from equime.versions import versions
 
 STAGE = "quality"  # the metadata stage name for update_columns
 
@@ -92,27 +93,6 @@ def failures(table: pd.DataFrame) -> dict[str, str]:
         return {}
     errors = table["error"].fillna("").astype(str)
     return dict(zip(table.loc[errors != "", "id"], errors[errors != ""], strict=True))
-
-
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in (
-        "equime",
-        "numpy",
-        "torch",
-        "scikit-image",
-        "opencv-python",
-        "av",
-        "brisque",
-        "transformers",
-    ):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out
 
 
 def markdown(main: Measured, options: QualityOptions, ref: Measured | None) -> str:
@@ -199,7 +179,15 @@ def run_quality(
         "unavailable": main.unavailable,
         "reference": str(Path(reference).resolve()) if reference else None,
         "seconds": round(main.seconds, 3),
-        "versions": versions(),
+        "versions": versions(
+            "numpy",
+            "torch",
+            "scikit-image",
+            "opencv-contrib-python",
+            "av",
+            "brisque",
+            "transformers",
+        ),
     }
     write_text_atomic(out / "quality.json", json.dumps(info, indent=2, default=str), tmp)
     if not any(tmp.iterdir()):
