@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from equime.errors import EquimeError
+from equime.verify.config import READOUTS
 
 ORDER = 30
 
@@ -14,16 +15,17 @@ ORDER = 30
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "verify",
-        help="measure the AUs every video shows (MediaPipe blendshapes) and check them",
+        help="measure the AUs every video shows (optical flow on AU templates) and check them",
         description="A dataset made by `equime generate`: verify columns in its metadata. "
         "Any other folder of videos or frame folders: AU curves and estimated spotting in --out.",
     )
     p.add_argument("dataset", help="a dataset folder, or a folder of videos / frame folders")
     p.add_argument(
         "--readout",
-        choices=("landmarks", "blendshapes"),
-        default="landmarks",
-        help="AU read-out: landmark geometry on AU templates (default) or MediaPipe blendshapes",
+        choices=READOUTS,
+        default=READOUTS[0],
+        help="AU read-out: optical flow on AU templates (default), landmark geometry on AU "
+        "templates, or MediaPipe blendshapes",
     )
     p.add_argument("--every", type=int, default=1, help="read every k-th frame (default 1)")
     p.add_argument("--lead-in", type=float, default=0.25, help="neutral share at the clip start")

@@ -14,7 +14,7 @@ import re
 import sys
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from equime.faces.model import landmarker_model_path
 log = logging.getLogger(__name__)
 
 N_LANDMARKS = 478
+_TRACK_STEP_MS = 1000  # timestamp step between tracked frames (see Landmarker.track)
 
 # glog honours these only if set before the native library loads; harmless otherwise.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -72,28 +73,56 @@ class Landmarker:
         self.max_faces = max_faces
         self._impl: Any = None
         self._warmed = False
+        self._impl = self._graph("IMAGE")
+        _OPEN.add(self)
+
+    def _graph(self, mode: str) -> Any:
+        """A MediaPipe landmarker graph in running mode `mode` ('IMAGE' or 'VIDEO')."""
         with _quiet_native_stderr():
             from mediapipe.tasks.python import BaseOptions, vision
 
             options = vision.FaceLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=str(self.model_path)),
-                running_mode=vision.RunningMode.IMAGE,
-                num_faces=max_faces,
+                running_mode=getattr(vision.RunningMode, mode),
+                num_faces=self.max_faces,
                 output_face_blendshapes=True,
             )
             try:
-                self._impl = vision.FaceLandmarker.create_from_options(options)
+                return vision.FaceLandmarker.create_from_options(options)
             except (RuntimeError, ValueError) as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
                 raise EquimeError(
                     f"{self.model_path}: cannot load the face landmarker model ({reason})"
                 ) from exc
-        _OPEN.add(self)
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """All faces in an (H, W, 3) uint8 RGB image, largest first."""
         if self._impl is None:
             raise RuntimeError("Landmarker is closed")
+        return self._run(lambda image: self._impl.detect(image), rgb)
+
+    def track(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, list[Detection]]]:
+        """(frame, its faces largest first) for consecutive frames of one video.
+
+        MediaPipe's VIDEO mode: after the first frame the face region comes from the previous
+        frame's landmarks instead of a fresh face detection, so the crop the mesh model sees does
+        not jump from frame to frame. On a still face this cuts the non-rigid landmark jitter that
+        IMAGE mode shows (on the demo clips, enough that no still clip reads as an expression).
+        Frames are stamped one second apart, which leaves MediaPipe's own landmark smoothing (a
+        display filter that delays fast motion by a frame or two) practically off: a
+        micro-expression is a fast motion, and verify smooths its curves itself.
+        """
+        if self._impl is None:
+            raise RuntimeError("Landmarker is closed")
+        graph = self._graph("VIDEO")  # a fresh graph: no tracking state from another video
+        try:
+            for i, rgb in enumerate(frames):
+                stamp = i * _TRACK_STEP_MS
+                yield rgb, self._run(lambda image, t=stamp: graph.detect_for_video(image, t), rgb)
+        finally:
+            graph.close()
+
+    def _run(self, infer: Callable[[Any], Any], rgb: np.ndarray) -> list[Detection]:
         if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3:
             raise ValueError("detect() needs an (H, W, 3) uint8 RGB array")
         if rgb.shape[2] != 3:
@@ -102,10 +131,10 @@ class Landmarker:
 
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         if self._warmed:
-            result = self._impl.detect(image)
+            result = infer(image)
         else:  # the first inference prints its own start-up notices
             with _quiet_native_stderr():
-                result = self._impl.detect(image)
+                result = infer(image)
             self._warmed = True
         height, width = rgb.shape[:2]
         detections = [

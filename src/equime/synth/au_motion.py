@@ -81,8 +81,9 @@ MOTIONS: dict[int, AUMotion] = {
     4: AUMotion(
         moves=(
             Move(_idx(r.BROW_INNER), up=-0.06, out=-0.08),  # with AU1: raised and drawn in
-            Move(_idx(r.BROW_MIDDLE), up=-0.10, out=-0.04),
-            Move(_idx(r.BROW_OUTER), up=-0.07),
+            Move(_idx(r.BROW_MIDDLE), up=-0.08, out=-0.04),
+            Move(_idx(r.BROW_OUTER), up=-0.02),  # corrugator pulls the inner brow: with AU2
+            # (fear) the outer brow must still rise
             Move(_FOREHEAD_INNER, up=-0.04, out=-0.03),
         ),
         hold=_idx(r.LOWER_LID, r.IRIS, r.NOSE_BRIDGE),
@@ -215,18 +216,8 @@ MOTIONS: dict[int, AUMotion] = {
 # AUs below what the MediaPipe read-out can see (`equime verify`, docs/verify.md), so subtle AUs
 # get a steeper response at low intensity that still ends at the table's motion at intensity 1.
 GAINS: dict[int, float] = {
-    1: 3.0,
-    4: 3.0,
-    5: 4.0,
-    7: 2.5,
-    9: 2.0,
-    14: 2.0,
-    15: 3.0,
-    17: 2.0,
-    20: 1.5,
-    23: 3.0,
-    26: 3.0,
-}
+    n: 3.0 for n in (1, 2, 4, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26)
+} | {5: 4.0}
 MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
 
 # AUs whose motion opens a gap between the lips; the generator shades it a little (mouth interior).

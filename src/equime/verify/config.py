@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from equime.errors import EquimeError
 
 VERIFY_VERSION = "2.0"
-READOUTS = ("landmarks", "blendshapes")
+READOUTS = ("flow", "landmarks", "blendshapes")
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class VerifyConfig:
     """Read-out, spotting and pass/fail settings. Units: frames of the video, blendshape score
     (0-1), inter-ocular distances (IOD) for landmark drift."""
 
-    readout: str = "landmarks"  # AU read-out: landmark geometry or MediaPipe blendshapes
+    readout: str = "flow"  # AU read-out: optical flow, landmark geometry or MediaPipe blendshapes
     every: int = 1  # read every k-th frame
     lead_in: float = 0.25  # share of the clip (from its start) taken as the neutral baseline
     min_lead_in: int = 3  # at least this many read frames in the baseline
@@ -24,12 +24,14 @@ class VerifyConfig:
     # at least 3x an expression's length (31 frames = 1.2 s at 25 fps; raise it for 200 fps video)
     z_threshold: float = 6.0  # an AU "rose" when its activation exceeds this many noise SDs ...
     min_rise: float = 0.01  # ... and this much blendshape score (blendshapes read-out)
-    min_activation: float = 0.12  # ... or this share of the AU's unit motion (landmarks read-out)
-    template_intensity: tuple[float, ...] = (0.8,)  # landmarks: intensities the AU templates
+    min_activation: float = 0.12  # ... or this share of the AU's unit motion (flow, landmarks)
+    template_intensity: tuple[float, ...] = (0.8,)  # flow, landmarks: intensities the templates
     # are rendered at (the template is the least-squares slope over them)
-    min_motion: float = 0.004  # landmarks: ... and this much landmark motion (IOD) at its peak
+    min_motion: float = 0.004  # flow, landmarks: ... and this much motion (IOD) at its peak
+    grid_spacing: float = 0.05  # flow: IOD between the face points where flow is read
     jitter_modes: int = 3  # landmarks: main jitter directions of the still lead-in projected out
-    landmark_noise_floor: float = 0.005  # lower bound on a baseline SD of a landmark activation
+    activation_noise_floor: float = 0.005  # lower bound on a baseline SD of an AU activation
+    # (flow, landmarks: share of the AU's unit motion)
     noise_floor: float = 0.002  # lower bound on a baseline SD (a frozen lead-in has SD 0)
     apex_window: int = 1  # apex activation = mean over apex +- this many read frames
     edge_level: float = 0.15  # onset/offset: where the spotting signal falls below this share
@@ -46,6 +48,7 @@ class VerifyConfig:
                 all(0 < v <= 1 for v in self.template_intensity),
                 "template_intensity must be in (0, 1]",
             ),
+            (self.grid_spacing > 0, f"grid_spacing {self.grid_spacing} must be positive"),
             (self.jitter_modes >= 0, f"jitter_modes {self.jitter_modes} must be 0 or more"),
             (self.every >= 1, f"--every {self.every} must be at least 1"),
             (0 < self.lead_in < 1, f"lead_in {self.lead_in} must be between 0 and 1"),

@@ -119,8 +119,7 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     from equime.verify import geometry
 
     n_lead = lead_in_count(readout, cfg)
-    ok = readout.detected
-    lead = np.flatnonzero(ok[:n_lead])
+    lead = np.flatnonzero(readout.detected[:n_lead])
     if len(lead) == 0 or readout.first is None or landmarker is None:
         raise EquimeError("no face in the lead-in: the landmark read-out has no reference")
     ref = np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
@@ -131,14 +130,42 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     modes = min(cfg.jitter_modes, len(lead) // 10)  # a short lead-in cannot tell its modes
     if modes:
         basis = geometry.without_jitter(basis, disp[lead], modes)
-    act = geometry.fit_activations(disp, basis)
-    numbers, raw = geometry.by_number(act, basis)
+    return _activation_curves(readout, geometry.fit_activations(disp, basis), basis, cfg)
+
+
+def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
+    """Optical flow -> AU curves: NNLS activations on flow templates (`verify.flow`)."""
+    from equime.verify import geometry
+    from equime.verify.flow import FaceFlow, flow_templates
+    from equime.verify.readout import iter_frames
+
+    if readout.first is None or readout.path is None:
+        raise EquimeError("no face found: the flow read-out has no reference frame")
+    landmarks = readout.landmarks[int(np.argmax(readout.detected))]
+    face_flow = FaceFlow(readout.first, landmarks, cfg.grid_spacing)
+    basis = flow_templates(
+        readout.first, landmarks, face_flow, cfg.template_intensity, cfg.min_motion
+    )
+    wanted = set(readout.frames.tolist())
+    disp = np.stack(
+        [face_flow(rgb) for t, rgb in enumerate(iter_frames(readout.path)) if t in wanted]
+    )
+    return _activation_curves(readout, geometry.fit_activations(disp, basis), basis, cfg)
+
+
+def _activation_curves(readout: Readout, act: np.ndarray, basis, cfg: VerifyConfig) -> AUCurves:
+    """Per-code NNLS activations -> AU curves (larger side per AU), baseline-subtracted, detrended,
+    smoothed, with each AU's noise and least rise."""
+    from equime.verify.geometry import by_number
+
+    n_lead = lead_in_count(readout, cfg)
+    numbers, raw = by_number(act, basis)
     raw = pd.DataFrame(raw).interpolate(limit_direction="both").fillna(0.0).to_numpy()
     raw = raw - raw[:n_lead].mean(axis=0)
-    values, noise = _finish(raw, n_lead, cfg, cfg.landmark_noise_floor)
+    values, noise = _finish(raw, n_lead, cfg, cfg.activation_noise_floor)
     sim = basis.similarity()
-    # the least rise per AU: a share of its unit motion, and at least `min_motion` IOD of landmark
-    # motion (an AU whose whole motion is tiny, such as AU23, must not read mesh wobble as itself)
+    # the least rise per AU: a share of its unit motion, and at least `min_motion` IOD of motion
+    # at its peak (an AU whose whole motion is tiny, such as AU23, must not read noise as itself)
     peak = np.linalg.norm(basis.matrix.reshape(len(basis.rows), 2, -1), axis=1).max(axis=0)
     peak_by_au = {
         k: max(p for n, p in zip(basis.numbers, peak, strict=True) if n == k) for k in numbers
@@ -152,7 +179,7 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
         values=pd.DataFrame(values, index=pd.Index(readout.frames, name="frame"), columns=numbers),
         noise=pd.Series(noise, index=numbers),
         lead_in=n_lead,
-        readout="landmarks",
+        readout=cfg.readout,
         min_rise=least,
         explains={
             a: tuple(b for j, b in enumerate(numbers) if j != i and sim[i, j] >= SAME_MOTION)
@@ -164,6 +191,7 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
 SAME_MOTION = 0.9  # cosine between two AUs' templates above which the landmarks cannot tell them
 
 READOUTS: dict[str, Callable[..., AUCurves]] = {
+    "flow": flow_curves,
     "landmarks": landmark_curves,
     "blendshapes": blendshape_curves,
 }

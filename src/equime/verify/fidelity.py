@@ -84,7 +84,7 @@ def assess(
     f1 = 2 * precision * recall / (precision + recall) if want and precision + recall > 0 else 0.0
     f1 = f1 if want else float("nan")
     wanted = np.array([want.get(a, 0.0) for a in aus])
-    if curves.readout == "landmarks":
+    if curves.readout != "blendshapes":  # flow, landmarks: shares of the unit motion
         from equime.verify.geometry import intensity
 
         act = np.array([float(intensity(a, max(v, 0.0))) for a, v in zip(aus, act, strict=True)])

@@ -30,8 +30,9 @@ class Readout:
     blendshapes: pd.DataFrame  # (n, 52), indexed by frame
     landmarks: np.ndarray  # (n, 478, 2) float32 pixels
     n_frames: int  # frames in the video (read or not)
-    first: np.ndarray | None = None  # the first frame with a face (RGB): the landmark read-out
-    # renders its AU templates on it
+    first: np.ndarray | None = None  # the first frame with a face (RGB): the flow and landmark
+    # read-outs render their AU templates on it
+    path: Path | None = None  # the video, for read-outs that go back to its pixels (flow)
 
     @property
     def detected(self) -> np.ndarray:
@@ -50,16 +51,21 @@ def iter_frames(path: Path) -> Iterator[np.ndarray]:
 
 
 def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
-    """Detect the largest face in every `every`-th frame; other frames are decoded, not read."""
+    """Track the largest face through every `every`-th frame (`Landmarker.track`: the face region
+    follows the face, so landmarks do not jitter with a fresh face detection in every frame); the
+    other frames are decoded, not read."""
     indices, scores, points = [], [], []
     first = None
     n = 0
-    for n, rgb in enumerate(iter_frames(path), start=1):
-        t = n - 1
-        if t % every:
-            continue
-        found = landmarker.detect(rgb)
-        indices.append(t)
+
+    def chosen() -> Iterator[np.ndarray]:
+        nonlocal n
+        for n, rgb in enumerate(iter_frames(path), start=1):
+            if (n - 1) % every == 0:
+                indices.append(n - 1)
+                yield rgb
+
+    for rgb, found in landmarker.track(chosen()):
         if found:
             if first is None:
                 first = rgb
@@ -74,4 +80,4 @@ def read_out(path: Path, landmarker: Landmarker, every: int = 1) -> Readout:
     table = pd.DataFrame(
         scores, columns=list(BLENDSHAPE_NAMES), index=pd.Index(frames, name="frame")
     )
-    return Readout(frames, table, np.stack(points).astype(np.float32), n, first)
+    return Readout(frames, table, np.stack(points).astype(np.float32), n, first, path)
