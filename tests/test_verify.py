@@ -130,7 +130,7 @@ def test_noise_alone_is_no_expression() -> None:
 def test_bad_config_is_one_line() -> None:
     with pytest.raises(EquimeError, match="--every 0"):
         VerifyConfig(every=0)
-    with pytest.raises(EquimeError, match="--readout faces: use landmarks or blendshapes"):
+    with pytest.raises(EquimeError, match="--readout faces: use flow, landmarks or blendshapes"):
         VerifyConfig(readout="faces")
 
 
@@ -177,6 +177,59 @@ def test_templates_read_single_aus_back(demo_faces) -> None:
             numbers, act = by_number(fit_activations(displacements(pts[None], ref), basis), basis)
             assert numbers[int(np.argmax(act[0]))] == number
             assert 0.2 < float(intensity(number, act[0, numbers.index(number)])) < 0.55
+
+
+# --- the flow read-out ---------------------------------------------------------------------------
+
+
+def _face_flow(face):
+    from equime.verify.config import VerifyConfig
+    from equime.verify.flow import FaceFlow
+
+    return FaceFlow(face.image, face.landmarks, VerifyConfig().grid_spacing)
+
+
+def test_flow_removes_head_motion_and_keeps_an_au(demo_faces) -> None:
+    """A shifted and turned head reads as (almost) no motion; a smile moves the mouth points."""
+    import cv2
+
+    from equime.synth.warp import WarpGenerator
+
+    face = demo_faces[0]
+    flow = _face_flow(face)
+    turn = cv2.getRotationMatrix2D((128.0, 128.0), 1.0, 1.0)
+    turn[:, 2] += (1.5, -1.0)
+    head = cv2.warpAffine(face.image, turn, (256, 256), borderMode=cv2.BORDER_REPLICATE)
+    assert np.median(np.linalg.norm(flow(head), axis=1)) < 0.005  # IOD
+    smile = np.linalg.norm(flow(WarpGenerator().apex_frame(face, {"12": 0.35})), axis=1)
+    assert smile.max() > 0.04 and np.median(smile) < 0.005  # the mouth moves, the rest does not
+
+
+@pytest.mark.parametrize(
+    "aus",
+    [{"1": 0.3, "2": 0.35, "5": 0.35, "26": 0.4}, {"6": 0.3, "12": 0.3}, {"R12": 0.3, "R14": 0.35}],
+)
+def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> None:
+    """Flow adds up: an AU set rendered on a real face is read back as that set (every AU above
+    the least activation, nothing else), near the requested intensities."""
+    from equime.facs.aus import parse_code
+    from equime.synth.warp import WarpGenerator
+    from equime.verify.flow import flow_templates
+    from equime.verify.geometry import by_number, fit_activations, intensity
+
+    cfg = VerifyConfig()
+    for face in demo_faces:
+        flow = _face_flow(face)
+        basis = flow_templates(
+            face.image, face.landmarks, flow, cfg.template_intensity, cfg.min_motion
+        )
+        shown = flow(WarpGenerator().apex_frame(face, aus))
+        numbers, act = by_number(fit_activations(shown[None], basis), basis)
+        measured = {n for n, a in zip(numbers, act[0], strict=True) if a >= cfg.min_activation}
+        assert measured == {parse_code(c)[1] for c in aus}, (face.face_id, act.round(2))
+        for code, value in aus.items():
+            number = parse_code(code)[1]
+            assert abs(float(intensity(number, act[0, numbers.index(number)])) - value) < 0.15
 
 
 # --- a real dataset ------------------------------------------------------------------------------

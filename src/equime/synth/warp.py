@@ -186,7 +186,7 @@ class WarpGenerator:
     """Landmark-driven warp of the neutral face; CPU only, deterministic, fast."""
 
     name = "warp"
-    version = "1.1"
+    version = "1.2"
 
     def __init__(
         self,

@@ -10,6 +10,10 @@ VERIFY_VERSION = "2.0"
 READOUTS = ("flow", "landmarks", "blendshapes")
 
 
+def _choices(names: tuple[str, ...]) -> str:
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 @dataclass(frozen=True)
 class VerifyConfig:
     """Read-out, spotting and pass/fail settings. Units: frames of the video, blendshape score
@@ -25,7 +29,7 @@ class VerifyConfig:
     z_threshold: float = 6.0  # an AU "rose" when its activation exceeds this many noise SDs ...
     min_rise: float = 0.01  # ... and this much blendshape score (blendshapes read-out)
     min_activation: float = 0.12  # ... or this share of the AU's unit motion (flow, landmarks)
-    template_intensity: tuple[float, ...] = (0.8,)  # flow, landmarks: intensities the templates
+    template_intensity: tuple[float, ...] = (0.3,)  # flow, landmarks: intensities the templates
     # are rendered at (the template is the least-squares slope over them)
     min_motion: float = 0.004  # flow, landmarks: ... and this much motion (IOD) at its peak
     grid_spacing: float = 0.05  # flow: IOD between the face points where flow is read
@@ -43,7 +47,7 @@ class VerifyConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.readout in READOUTS, f"--readout {self.readout}: use {' or '.join(READOUTS)}"),
+            (self.readout in READOUTS, f"--readout {self.readout}: use {_choices(READOUTS)}"),
             (
                 all(0 < v <= 1 for v in self.template_intensity),
                 "template_intensity must be in (0, 1]",
