@@ -210,12 +210,15 @@ def test_flow_removes_head_motion_and_keeps_an_au(demo_faces) -> None:
     [{"1": 0.3, "2": 0.35, "5": 0.35, "26": 0.4}, {"6": 0.3, "12": 0.3}, {"R12": 0.3, "R14": 0.35}],
 )
 def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> None:
-    """Flow adds up: an AU set rendered on a real face is read back as that set (every AU above
-    the least activation, nothing else), near the requested intensities."""
+    """Flow adds up: an AU set rendered on a real face is read back as that set: every AU above the
+    least activation and near the share of its motion that was shown; any other AU at less than
+    half the weakest of them (a jaw drop's lip-gap shading reads as a little AU24 on the
+    astronaut)."""
     from equime.facs.aus import parse_code
+    from equime.synth.au_motion import response
     from equime.synth.warp import WarpGenerator
     from equime.verify.flow import flow_templates
-    from equime.verify.geometry import by_number, fit_activations, intensity
+    from equime.verify.geometry import by_number, fit_activations
 
     cfg = VerifyConfig()
     for face in demo_faces:
@@ -225,11 +228,14 @@ def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> No
         )
         shown = flow(WarpGenerator().apex_frame(face, aus))
         numbers, act = by_number(fit_activations(shown[None], basis), basis)
-        measured = {n for n, a in zip(numbers, act[0], strict=True) if a >= cfg.min_activation}
-        assert measured == {parse_code(c)[1] for c in aus}, (face.face_id, act.round(2))
-        for code, value in aus.items():
-            number = parse_code(code)[1]
-            assert abs(float(intensity(number, act[0, numbers.index(number)])) - value) < 0.15
+        wanted = {parse_code(c)[1] for c in aus}
+        read = dict(zip(numbers, act[0], strict=True))
+        weakest = min(read[n] for n in wanted)
+        assert weakest >= cfg.min_activation, (face.face_id, act.round(2))
+        assert max(v for n, v in read.items() if n not in wanted) < weakest / 2, act.round(2)
+        for code, value in aus.items():  # the share of the AU's unit motion, within 40 %
+            shown = response(code, value)
+            assert abs(read[parse_code(code)[1]] - shown) < 0.4 * shown, (code, act.round(2))
 
 
 # --- a real dataset ------------------------------------------------------------------------------
@@ -242,11 +248,11 @@ def test_verify_writes_columns_and_times_the_expression(verified: Path) -> None:
                 "identity_drift", "pose_drift", "measured_aus"):  # fmt: skip
         assert col in meta.columns, col
     assert len(meta) == 4 and meta["verify_timing"].eq("estimated").all()
-    # Every clip shows some of what was asked. The issue's bar (AU F1 >= 0.8 for every emotion) is
-    # not met yet: grace_hopper's happiness reads AU20 for AU12 (BENCHMARKS.md, Verify).
-    assert (meta["au_recall"] > 0).all(), meta["verify_reasons"].tolist()
-    assert meta["au_f1"].mean() >= 0.6, meta["au_f1"].tolist()
-    assert meta["apex_error_frames"].abs().median() <= 2
+    # The issue's bar: AU F1 >= 0.8 for every emotion, apex within 2 frames (25 fps).
+    assert (meta.groupby("target_emotion")["au_f1"].mean() >= 0.8).all(), meta["au_f1"].tolist()
+    assert (meta["au_recall"] == 1).all(), meta["verify_reasons"].tolist()
+    assert meta["apex_error_frames"].abs().max() <= 2
+    assert (meta["au_intensity_r"] > 0.8).all(), meta["au_intensity_r"].tolist()
     surprise = meta[meta["target_emotion"] == "surprise"]
     assert surprise["apex_error_frames"].abs().max() <= 2
     assert (surprise["identity_drift"] < 0.04).all() and (surprise["pose_drift"] < 0.25).all()
@@ -256,9 +262,7 @@ def test_verify_writes_columns_and_times_the_expression(verified: Path) -> None:
     assert set(curves["video"]) == set(meta["id"]) and set(curves["au"]) == set(AUS)
     record = json.loads((verified / "verify" / "verify.json").read_text())
     assert record["config"]["every"] == 1 and record["mediapipe"]
-    assert (
-        record["config"]["readout"] == "landmarks" and meta["verify_readout"].eq("landmarks").all()
-    )
+    assert record["config"]["readout"] == "flow" and meta["verify_readout"].eq("flow").all()
 
 
 def test_blendshape_readout_stays_available(verified: Path, tmp_path: Path) -> None:
