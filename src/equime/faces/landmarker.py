@@ -99,7 +99,8 @@ class Landmarker:
         """All faces in an (H, W, 3) uint8 RGB image, largest first."""
         if self._impl is None:
             raise RuntimeError("Landmarker is closed")
-        return self._run(lambda image: self._impl.detect(image), rgb)
+        first, self._warmed = not self._warmed, True
+        return self._run(lambda image: self._impl.detect(image), rgb, quiet=first)
 
     def track(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, list[Detection]]]:
         """(frame, its faces largest first) for consecutive frames of one video.
@@ -118,11 +119,14 @@ class Landmarker:
         try:
             for i, rgb in enumerate(frames):
                 stamp = i * _TRACK_STEP_MS
-                yield rgb, self._run(lambda image, t=stamp: graph.detect_for_video(image, t), rgb)
+                infer = lambda image, t=stamp: graph.detect_for_video(image, t)  # noqa: E731
+                yield rgb, self._run(infer, rgb, quiet=i == 0)
         finally:
             graph.close()
 
-    def _run(self, infer: Callable[[Any], Any], rgb: np.ndarray) -> list[Detection]:
+    def _run(self, infer: Callable[[Any], Any], rgb: np.ndarray, quiet: bool) -> list[Detection]:
+        """Faces found by `infer` in `rgb`; `quiet`: a graph's first inference prints start-up
+        notices, which are dropped."""
         if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3:
             raise ValueError("detect() needs an (H, W, 3) uint8 RGB array")
         if rgb.shape[2] != 3:
@@ -130,12 +134,11 @@ class Landmarker:
         import mediapipe as mp
 
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        if self._warmed:
-            result = infer(image)
-        else:  # the first inference prints its own start-up notices
+        if quiet:
             with _quiet_native_stderr():
                 result = infer(image)
-            self._warmed = True
+        else:
+            result = infer(image)
         height, width = rgb.shape[:2]
         detections = [
             _to_detection(points, shapes, width, height)
