@@ -36,9 +36,11 @@ from equime.facs.aus import parse_code
 from equime.verify.drift import STABLE
 from equime.verify.geometry import Basis, basis_codes
 
-# Farneback settings: 3 pyramid levels of 15 px windows cover the largest AU motion of a 256 px
-# face (a jaw drop, ~10 px) and keep the 1-px motions of micro-expressions.
-_FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2)
+# Farneback settings: 3 pyramid levels cover the largest AU motion of a 256 px face (a jaw drop,
+# ~10 px). Small 9 px windows: a 15 px window straddles the lips, which move apart (AU10 up, AU16
+# down) in one expression, and blends them, so a combination no longer read as the sum of its AUs
+# (on the demo, disgust's 9+10+15+16 also read AU14, AU20 and AU24 at 0.2-0.3 of their motion).
+_FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=9, iterations=3, poly_n=5, poly_sigma=1.2)
 _BOX_MARGIN = 0.1  # face box margin, share of its size, so the window sees past the outline
 
 
