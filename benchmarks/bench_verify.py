@@ -1,7 +1,7 @@
 """AU read-out speed and warp fidelity, measured on the demo faces at default settings (25 fps).
 
-    python benchmarks/bench_verify.py [--emotions all] [--out DIR]
-        [--readouts landmarks,blendshapes]
+    python benchmarks/bench_verify.py [--emotions all] [--out DIR] [--per-face N] [--seed S]
+        [--readouts flow,landmarks,blendshapes]
 
 Makes `equime generate --demo --fps 25 --emotions all` (161 frames, 256x256, default eps_X), then
 (a) decodes every video (baseline), (b) reads every frame (decode + MediaPipe landmarks and
@@ -55,11 +55,19 @@ def main() -> None:
     parser.add_argument("--emotions", default="all")
     parser.add_argument("--out", help="dataset folder (default: a temporary one)")
     parser.add_argument("--readouts", default="flow,landmarks,blendshapes")
+    parser.add_argument("--per-face", type=int, default=1, help="videos per face and emotion")
+    parser.add_argument("--seed", type=int, default=0, help="Z, timing and eps_X seed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.out or Path(tmp) / "demo25")
         cfg = GenerateConfig(
-            source="demo", out=str(root), fps=25.0, emotions=args.emotions, progress=False
+            source="demo",
+            out=str(root),
+            fps=25.0,
+            emotions=args.emotions,
+            per_face=args.per_face,
+            seed=args.seed,
+            progress=False,
         )
         generate(cfg)
         meta = pd.read_parquet(root / "metadata.parquet")
@@ -102,6 +110,8 @@ def main() -> None:
                 out=str(blank),
                 fps=25.0,
                 emotions=args.emotions,
+                per_face=args.per_face,
+                seed=args.seed,
                 do_only=True,
                 progress=False,
             )
