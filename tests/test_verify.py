@@ -1,6 +1,7 @@
-"""equime verify on real warp videos read by the real MediaPipe landmarker: the landmark read-out
-(alignment, AU templates, NNLS), the blendshape->AU mapping, curves and spotting, fidelity,
-pass/fail reasons, --readout, --reject, --plots and plain folders."""
+"""equime verify on real warp videos read by the real MediaPipe landmarker (tracked): the flow
+read-out (default: head motion out, AU flow templates, NNLS) and the landmark read-out (alignment,
+AU templates), the blendshape->AU mapping, curves and spotting, fidelity, pass/fail reasons,
+--readout, --reject, --plots and plain folders."""
 
 from __future__ import annotations
 
