@@ -81,9 +81,8 @@ MOTIONS: dict[int, AUMotion] = {
     4: AUMotion(
         moves=(
             Move(_idx(r.BROW_INNER), up=-0.06, out=-0.08),  # with AU1: raised and drawn in
-            Move(_idx(r.BROW_MIDDLE), up=-0.08, out=-0.04),
-            Move(_idx(r.BROW_OUTER), up=-0.02),  # corrugator pulls the inner brow: with AU2
-            # (fear) the outer brow must still rise
+            Move(_idx(r.BROW_MIDDLE), up=-0.10, out=-0.04),
+            Move(_idx(r.BROW_OUTER), up=-0.07),
             Move(_FOREHEAD_INNER, up=-0.04, out=-0.03),
         ),
         hold=_idx(r.LOWER_LID, r.IRIS, r.NOSE_BRIDGE),
@@ -102,7 +101,7 @@ MOTIONS: dict[int, AUMotion] = {
             Move(_idx(r.LOWER_LID), up=0.04),
         ),
         hold=_idx(r.UPPER_LID, r.IRIS),
-        sigma=0.1,
+        sigma=0.12,
     ),
     7: AUMotion(
         moves=(
@@ -212,14 +211,23 @@ MOTIONS: dict[int, AUMotion] = {
     ),
 }
 
-# Detectability gains (warp 1.2): at micro intensities (0.15-0.45) the anatomical magnitudes above
-# moved skin by a pixel or less, below what a detector can tell from sensor noise (`equime
-# verify`, docs/verify.md: in warp 1.1, with gains for some AUs only, AU2, AU6, AU12 and AU25 went
-# unseen in a third to a half of the demo clips). Every AU gets the same steeper response at low
-# intensity (slope 3 at 0, so intensity 0.3 shows 66 % of the table's motion), which still ends
-# at the table's motion at intensity 1; AU5, the smallest motion (a lid), gets 4.
-GAINS: dict[int, float] = {5: 4.0}
-MOTIONS = {n: replace(m, gain=GAINS.get(n, 3.0)) for n, m in MOTIONS.items()}
+# Detectability gains (warp 1.1): at micro intensities the anatomical magnitudes above left several
+# AUs below what the MediaPipe read-out can see (`equime verify`, docs/verify.md), so subtle AUs
+# get a steeper response at low intensity that still ends at the table's motion at intensity 1.
+GAINS: dict[int, float] = {
+    1: 3.0,
+    4: 3.0,
+    5: 4.0,
+    7: 2.5,
+    9: 2.0,
+    14: 2.0,
+    15: 3.0,
+    17: 2.0,
+    20: 1.5,
+    23: 3.0,
+    26: 3.0,
+}
+MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
 
 # AUs whose motion opens a gap between the lips; the generator shades it a little (mouth interior).
 LIP_GAP_AUS = (16, 25, 26)

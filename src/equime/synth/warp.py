@@ -186,7 +186,7 @@ class WarpGenerator:
     """Landmark-driven warp of the neutral face; CPU only, deterministic, fast."""
 
     name = "warp"
-    version = "1.2"
+    version = "1.1"
 
     def __init__(
         self,

@@ -1,6 +1,7 @@
 """AU read-out, step 2: per-AU activation curves relative to the neutral lead-in, smoothed, with
-each AU's baseline noise. Two read-outs (a registry, `READOUTS`): `landmarks` (default: AU
-activations fitted to the landmark geometry, `verify.geometry`) and `blendshapes` (below).
+each AU's baseline noise. Three read-outs (a registry, `READOUTS`): `flow` (default: AU activations
+fitted to the face's optical flow, `verify.flow`), `landmarks` (fitted to the landmark geometry,
+`verify.geometry`) and `blendshapes` (below).
 
 Blendshapes:
 activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), on
