@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from equime.errors import EquimeError
 
-VERIFY_VERSION = "3.0"  # 3.0: flow read-out (default), tracked landmarks, warp 1.2 templates
+VERIFY_VERSION = "3.0"  # 3.0: flow read-out (default), tracked landmarks, templates at 0.3
 READOUTS = ("flow", "landmarks", "blendshapes")
 
 
