@@ -50,6 +50,20 @@ def quiet_share(meta: pd.DataFrame, table: pd.DataFrame) -> str:
     return f"{pairs - rose} of {pairs} ({1 - rose / pairs:.1%})"
 
 
+def demo_config(args: argparse.Namespace, out: Path, do_only: bool = False) -> GenerateConfig:
+    """The demo at 25 fps (161 frames, 256x256, default eps_X); `do_only`: nothing requested."""
+    return GenerateConfig(
+        source="demo",
+        out=str(out),
+        fps=25.0,
+        emotions=args.emotions,
+        per_face=args.per_face,
+        seed=args.seed,
+        do_only=do_only,
+        progress=False,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emotions", default="all")
@@ -60,16 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.out or Path(tmp) / "demo25")
-        cfg = GenerateConfig(
-            source="demo",
-            out=str(root),
-            fps=25.0,
-            emotions=args.emotions,
-            per_face=args.per_face,
-            seed=args.seed,
-            progress=False,
-        )
-        generate(cfg)
+        generate(demo_config(args, root))
         meta = pd.read_parquet(root / "metadata.parquet")
         videos = [root / f for f in meta["file_name"]]
 
@@ -104,18 +109,7 @@ def main() -> None:
             print(f"\nunrequested (video, AU) pairs within noise: {quiet_share(meta, table)}")
 
         blank = Path(tmp) / "blank25"  # nothing requested: eps_X only
-        generate(
-            GenerateConfig(
-                source="demo",
-                out=str(blank),
-                fps=25.0,
-                emotions=args.emotions,
-                per_face=args.per_face,
-                seed=args.seed,
-                do_only=True,
-                progress=False,
-            )
-        )
+        generate(demo_config(args, blank, do_only=True))
         for readout in readouts:
             table, _ = verify_dataset(blank, VerifyConfig(readout=readout), progress=False)
             none = int((table["verify_reasons"] == "no expression").sum())

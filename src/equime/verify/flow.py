@@ -34,7 +34,7 @@ import numpy as np
 from equime.faces import regions
 from equime.facs.aus import parse_code
 from equime.verify.drift import STABLE
-from equime.verify.geometry import Basis, basis_codes
+from equime.verify.geometry import Basis, basis_codes, similarity_align
 
 # Farneback settings: 3 pyramid levels cover the largest AU motion of a 256 px face (a jaw drop,
 # ~10 px). Small 9 px windows: a 15 px window straddles the lips, which move apart (AU10 up, AU16
@@ -84,10 +84,12 @@ class FaceFlow:
         flow = cv2.calcOpticalFlowFarneback(
             self.reference, _gray(self._crop(rgb)), None, flags=0, **_FARNEBACK
         )
-        at_stable = _sample(flow, self.stable)
-        rigid = _similarity(self.stable, self.stable + at_stable)
-        moved = _sample(flow, self.points) - (_apply(rigid, self.points) - self.points)
-        return moved / self.iod
+        # the similarity that moves the stable points as the flow does, applied to the face points
+        n = len(self.stable)
+        src = np.concatenate([self.stable, self.points])
+        dst = np.concatenate([self.stable + _sample(flow, self.stable), self.points])
+        rigid = similarity_align(src, dst, np.arange(n))[n:] - self.points
+        return (_sample(flow, self.points) - rigid) / self.iod
 
 
 def _sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -95,20 +97,6 @@ def _sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
     x = np.clip(np.round(points[:, 0]).astype(np.int64), 0, w - 1)
     y = np.clip(np.round(points[:, 1]).astype(np.int64), 0, h - 1)
     return flow[y, x].astype(np.float64)
-
-
-def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """(a, b, tx, ty) of the least-squares similarity x' = a x - b y + tx, y' = b x + a y + ty."""
-    a = np.zeros((2 * len(src), 4))
-    a[0::2] = np.stack([src[:, 0], -src[:, 1], np.ones(len(src)), np.zeros(len(src))], 1)
-    a[1::2] = np.stack([src[:, 1], src[:, 0], np.zeros(len(src)), np.ones(len(src))], 1)
-    return np.linalg.lstsq(a, dst.reshape(-1), rcond=None)[0]
-
-
-def _apply(p: np.ndarray, points: np.ndarray) -> np.ndarray:
-    a, b, tx, ty = p
-    x, y = points[:, 0], points[:, 1]
-    return np.stack([a * x - b * y + tx, b * x + a * y + ty], 1)
 
 
 def flow_templates(
