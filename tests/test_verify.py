@@ -235,13 +235,16 @@ def test_flow_removes_head_motion_and_keeps_an_au(demo_faces) -> None:
 
 @pytest.mark.parametrize(
     "aus",
-    [{"1": 0.3, "2": 0.35, "5": 0.35, "26": 0.4}, {"6": 0.3, "12": 0.3}, {"R12": 0.3, "R14": 0.35}],
+    [
+        {"1": 0.32, "2": 0.35, "5": 0.36, "26": 0.43},  # the demo astronaut's surprise
+        {"6": 0.3, "12": 0.3},
+        {"R12": 0.3, "R14": 0.35},
+    ],
 )
 def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> None:
-    """Flow adds up: an AU set rendered on a real face is read back as that set: every AU above the
-    least activation and near the share of its motion that was shown; any other AU at less than
-    half the weakest of them (a jaw drop's lip-gap shading reads as a little AU24 on the
-    astronaut)."""
+    """Flow adds up: an AU set rendered on a real face is read back as that set (every AU above the
+    least activation, near the share of its motion that was shown, no other AU above it). The
+    robust fit is what keeps a jaw drop's shaded lip gap from reading as AU24 on the astronaut."""
     from equime.facs.aus import parse_code
     from equime.synth.au_motion import response
     from equime.synth.warp import WarpGenerator
@@ -249,21 +252,26 @@ def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> No
     from equime.verify.geometry import by_number, fit_activations
 
     cfg = VerifyConfig()
+    plain_strays = []  # the largest unrequested AU of a plain (not robust) fit, per face
     for face in demo_faces:
         flow = _face_flow(face)
         basis = flow_templates(
             face.image, face.landmarks, flow, cfg.template_intensity, cfg.min_motion
         )
         shown = flow(WarpGenerator().apex_frame(face, aus))
-        numbers, act = by_number(fit_activations(shown[None], basis), basis)
+        numbers, act = by_number(fit_activations(shown[None], basis, cfg.robust), basis)
         wanted = {parse_code(c)[1] for c in aus}
         read = dict(zip(numbers, act[0], strict=True))
-        weakest = min(read[n] for n in wanted)
-        assert weakest >= cfg.min_activation, (face.face_id, act.round(2))
-        assert max(v for n, v in read.items() if n not in wanted) < weakest / 2, act.round(2)
+        measured = {n for n, v in read.items() if v >= cfg.min_activation}
+        assert measured == wanted, (face.face_id, act.round(2))
+        _, plain = by_number(fit_activations(shown[None], basis), basis)
+        strays = [i for i, n in enumerate(numbers) if n not in wanted]
+        plain_strays.append(float(plain[0, strays].max()))
         for code, value in aus.items():  # the share of the AU's unit motion, within 40 %
             shown = response(code, value)
             assert abs(read[parse_code(code)[1]] - shown) < 0.4 * shown, (code, act.round(2))
+    if "26" in aus:  # without the robust fit the jaw drop's lip gap reads as a lip AU
+        assert max(plain_strays) >= cfg.min_activation, plain_strays
 
 
 # --- a real dataset ------------------------------------------------------------------------------

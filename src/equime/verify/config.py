@@ -33,6 +33,7 @@ class VerifyConfig:
     # are rendered at (the template is the least-squares slope over them)
     min_motion: float = 0.004  # flow, landmarks: ... and this much motion (IOD) at its peak
     grid_spacing: float = 0.05  # flow: IOD between the face points where flow is read
+    robust: float = 3.0  # flow: points with residuals beyond this x the median count less
     jitter_modes: int = 3  # landmarks: main jitter directions of the still lead-in projected out
     activation_noise_floor: float = 0.005  # lower bound on a baseline SD of an AU activation
     # (flow, landmarks: share of the AU's unit motion)
@@ -53,6 +54,7 @@ class VerifyConfig:
                 "template_intensity must be in (0, 1]",
             ),
             (self.grid_spacing > 0, f"grid_spacing {self.grid_spacing} must be positive"),
+            (self.robust >= 0, f"robust {self.robust} must be 0 (off) or more"),
             (self.jitter_modes >= 0, f"jitter_modes {self.jitter_modes} must be 0 or more"),
             (self.every >= 1, f"--every {self.every} must be at least 1"),
             (0 < self.lead_in < 1, f"lead_in {self.lead_in} must be between 0 and 1"),

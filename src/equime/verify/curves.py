@@ -151,7 +151,8 @@ def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurve
     disp = np.stack(
         [face_flow(rgb) for t, rgb in enumerate(iter_frames(readout.path)) if t in wanted]
     )
-    return _activation_curves(readout, geometry.fit_activations(disp, basis), basis, cfg)
+    act = geometry.fit_activations(disp, basis, robust=cfg.robust)
+    return _activation_curves(readout, act, basis, cfg)
 
 
 def _activation_curves(readout: Readout, act: np.ndarray, basis, cfg: VerifyConfig) -> AUCurves:

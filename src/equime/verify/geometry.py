@@ -132,15 +132,15 @@ def displacements(landmarks: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_activations(
-    disp: np.ndarray, basis: Basis, weights: np.ndarray | None = None
-) -> np.ndarray:
-    """(n, codes) non-negative least-squares activations per frame (NaN where no face); `weights`
-    per row (default 1) for callers that know some landmarks are noisier."""
+def fit_activations(disp: np.ndarray, basis: Basis, robust: float = 0.0) -> np.ndarray:
+    """(n, codes) non-negative least-squares activations per frame (NaN where no face).
+
+    `robust` > 0: iteratively reweighted, so a point whose residual is more than `robust` times the
+    frame's median residual counts less (weight sqrt(k * median / r), Huber-like). Where the image
+    changes without moving (the dark gap of parting lips, a glint), flow is wrong at a few points;
+    a plain fit bends other AUs to explain them (a jaw drop then read AU24 too)."""
     from scipy.optimize import nnls
 
-    w = np.ones(basis.matrix.shape[0]) if weights is None else weights
-    matrix = basis.matrix * w[:, None]
     out = np.full((len(disp), len(basis.codes)), np.nan)
     for t, d in enumerate(disp):
         if np.isnan(d[0, 0]):
@@ -148,8 +148,16 @@ def fit_activations(
         y = d[basis.rows].reshape(-1)
         if basis.project is not None:
             y = basis.project @ y
-        out[t] = nnls(matrix, y * w)[0]
+        a = nnls(basis.matrix, y)[0]
+        for _ in range(_IRLS_ROUNDS if robust > 0 else 0):
+            r = np.linalg.norm((y - basis.matrix @ a).reshape(-1, 2), axis=1)
+            w = np.repeat(np.sqrt(np.minimum(1.0, robust * np.median(r) / np.maximum(r, 1e-12))), 2)
+            a = nnls(basis.matrix * w[:, None], y * w)[0]
+        out[t] = a
     return out
+
+
+_IRLS_ROUNDS = 3
 
 
 def by_number(activations: np.ndarray, basis: Basis) -> tuple[list[int], np.ndarray]:
