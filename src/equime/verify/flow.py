@@ -13,8 +13,10 @@ MER networks start from it); this read-out does the same, decomposed into AUs.
    (`WarpGenerator.apex_frame`, that AU alone at `template_intensity`), and the same flow measured
    from the reference to the render, per unit share of the AU's motion. The flow operator is the
    same for templates and video, so what it smooths or misses, it smooths and misses in both.
-3. Fit: per frame, non-negative least squares of the flow on the templates
-   (`geometry.fit_activations`).
+3. Fit: per frame, non-negative least squares of the flow on the templates, reweighted so points
+   with outlying residuals count less (`geometry.fit_activations(robust=...)`): where the image
+   changes without moving, as when parting lips uncover the dark mouth, flow is wrong at a few
+   points, and a plain fit bent lip AUs to explain them.
 
 Why flow rather than the landmark mesh (`readout = landmarks`): flow is additive (two AUs' motions
 sum to the sum of their flows, to first order), while MediaPipe's mesh is a regularised face model
