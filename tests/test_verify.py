@@ -211,7 +211,6 @@ def test_tracking_steadies_a_still_face(demo_faces) -> None:
 
 
 def _face_flow(face):
-    from equime.verify.config import VerifyConfig
     from equime.verify.flow import FaceFlow
 
     return FaceFlow(face.image, face.landmarks, VerifyConfig().grid_spacing)

@@ -27,7 +27,7 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from equime.errors import EquimeError
 from equime.facs.blendshapes import au_blendshapes
 from equime.verify.config import VerifyConfig
-from equime.verify.readout import Readout
+from equime.verify.readout import Readout, iter_frames
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,6 @@ def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurve
     """Optical flow -> AU curves: NNLS activations on flow templates (`verify.flow`)."""
     from equime.verify import geometry
     from equime.verify.flow import FaceFlow, flow_templates
-    from equime.verify.readout import iter_frames
 
     if readout.first is None or readout.path is None:
         raise EquimeError("no face found: the flow read-out has no reference frame")
@@ -190,7 +189,8 @@ def _activation_curves(readout: Readout, act: np.ndarray, basis, cfg: VerifyConf
     )
 
 
-SAME_MOTION = 0.9  # cosine between two AUs' templates above which the landmarks cannot tell them
+SAME_MOTION = 0.9  # cosine between two AUs' templates (flow or landmarks) above which the
+# read-out cannot tell them apart
 
 READOUTS: dict[str, Callable[..., AUCurves]] = {
     "flow": flow_curves,

@@ -36,7 +36,13 @@ import numpy as np
 from equime.faces import regions
 from equime.facs.aus import parse_code
 from equime.verify.drift import STABLE
-from equime.verify.geometry import Basis, basis_codes, similarity_align
+from equime.verify.geometry import (
+    Basis,
+    basis_codes,
+    origin_slope,
+    similarity_align,
+    square_frame,
+)
 
 # Farneback settings: 3 pyramid levels cover the largest AU motion of a 256 px face (a jaw drop,
 # ~10 px). Small 9 px windows: a 15 px window straddles the lips, which move apart (AU10 up, AU16
@@ -116,10 +122,7 @@ def flow_templates(
     from equime.synth.warp import WarpGenerator
 
     h, w = image.shape[:2]
-    size = max(h, w)
-    square = np.zeros((size, size, 3), np.uint8)  # the warp renders square faces
-    square[:h, :w] = image
-    face = Face("template", square, np.asarray(landmarks, np.float32))
+    face = Face("template", square_frame(image), np.asarray(landmarks, np.float32))
     gen = WarpGenerator()
     codes = basis_codes()
     cols = []
@@ -128,7 +131,7 @@ def flow_templates(
         moved = np.stack(
             [face_flow(gen.apex_frame(face, {code: level})[:h, :w]) for level in intensity]
         )
-        cols.append((shown[:, None, None] * moved).sum(0) / (shown * shown).sum())
+        cols.append(origin_slope(shown, moved))
     stack = np.stack(cols, -1)  # (points, 2, codes)
     rows = np.flatnonzero(np.linalg.norm(stack, axis=1).max(-1) >= min_motion)
     matrix = stack[rows].reshape(2 * len(rows), len(codes))

@@ -181,6 +181,22 @@ def _face_units(points: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.stack([d @ frame.ex, d @ frame.ey], -1) / frame.iod
 
 
+def square_frame(image: np.ndarray) -> np.ndarray:
+    """`image` (H, W, 3) padded with black to a square at its top left: the warp renders square
+    faces, and the padding leaves the image's own pixel coordinates unchanged."""
+    h, w = image.shape[:2]
+    square = np.zeros((max(h, w), max(h, w), 3), np.uint8)
+    square[:h, :w] = image
+    return square
+
+
+def origin_slope(shown: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Least-squares slope through the origin of `moved` (k, ...) over the shares `shown` (k,):
+    a template per unit share from renders at k levels."""
+    shown = np.asarray(shown, np.float64)
+    return np.tensordot(shown, np.asarray(moved), axes=1) / (shown @ shown)
+
+
 def template_basis(
     image: np.ndarray, landmarker, intensity: float | tuple[float, ...] = 0.8
 ) -> Basis | None:
@@ -191,10 +207,7 @@ def template_basis(
     from equime.synth.au_motion import response
     from equime.synth.warp import WarpGenerator
 
-    h, w = image.shape[:2]
-    size = max(h, w)
-    square = np.zeros((size, size, 3), np.uint8)
-    square[:h, :w] = image
+    square = square_frame(image)
     found = landmarker.detect(square)
     if not found:
         return None
@@ -215,9 +228,7 @@ def template_basis(
         if not shown:  # the render lost the face: fall back to the table's motion
             cols.append(table.matrix[:, j])
             continue
-        a = np.asarray(shown)  # least squares through the origin over the rendered levels
-        col = (a[:, None] * np.stack(moved)).sum(0) / (a * a).sum()
-        cols.append(col)
+        cols.append(origin_slope(np.asarray(shown), np.stack(moved)))
     return Basis(table.codes, table.numbers, table.rows, np.stack(cols, 1))
 
 
