@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.config import GenerateConfig
-from equime.run.executors import start_ray
-from equime.run.generate import generate
+from equime.executors import start_ray
+from equime.generation.config import GenerateConfig
+from equime.generation.pipeline import generate
 
 PAPER_VIDEOS = 75_000
 

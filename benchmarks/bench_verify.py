@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.config import GenerateConfig
 from equime.faces.landmarker import Landmarker
-from equime.run.generate import generate
+from equime.generation.config import GenerateConfig
+from equime.generation.pipeline import generate
 from equime.verify.config import VerifyConfig
 from equime.verify.readout import iter_frames, read_out
 from equime.verify.run import summary_by_au, summary_by_emotion, verify_dataset

@@ -234,7 +234,7 @@ def test_generate_balance_by_reports_short_cells(tmp_path: Path, capsys) -> None
 
 
 def test_balance_by_is_a_dataset_field_only_when_used() -> None:
-    from equime.config import GenerateConfig
+    from equime.generation.config import GenerateConfig
 
     plain = GenerateConfig()
     assert "balance_by" not in plain.dataset_fields()  # older runs keep their fingerprint

@@ -182,7 +182,7 @@ def test_config_file_and_flags(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("emotion: [surprise]\n")
     with pytest.raises(Exception, match="unknown setting emotion"):
-        from equime.config import load_config_file
+        from equime.generation.config import load_config_file
 
         load_config_file(bad)
 

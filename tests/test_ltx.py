@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from equime.cli import main
-from equime.config import GenerateConfig
 from equime.errors import EquimeError
 from equime.faces.face import Face
 from equime.facs.prompt import load_template
-from equime.run.plan import plan_sample
+from equime.generation.config import GenerateConfig
+from equime.generation.plan import plan_sample
 from equime.video.mp4 import read_mp4
 
 CORPUS = [

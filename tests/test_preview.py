@@ -8,9 +8,9 @@ import numpy as np
 from PIL import Image
 
 from equime.cli import main
+from equime.dataset.contact_sheet import COLUMNS, difference_overlay, expression_frames
 from equime.faces.sources import demo_sources
 from equime.facs.emotions import EMOTIONS
-from equime.preview import COLUMNS, difference_overlay, expression_frames
 from equime.video.mp4 import read_mp4
 
 

@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("ray")
 
-import equime.run.generate as generate_module
+import equime.generation.pipeline as generate_module
 from equime.cli import main
-from equime.run.tasks import RenderTask, render_sample
+from equime.generation.tasks import RenderTask, render_sample
 
 WARP_SMALL = ["--demo", "--emotions", "happiness,sadness,anger", "--frames", "17"]
 WARP_SMALL += ["--size", "64", "--no-progress"]
@@ -28,7 +28,7 @@ WARP_SMALL += ["--size", "64", "--no-progress"]
 def ray_cluster():
     import ray
 
-    from equime.run.executors import start_ray
+    from equime.executors import start_ray
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
     assert start_ray(num_cpus=2)
@@ -161,7 +161,7 @@ def _visible_gpu(_: int) -> tuple[int, str]:
 
 
 def test_local_executor_gives_each_worker_process_one_gpu() -> None:
-    from equime.run.executors import LocalExecutor
+    from equime.executors import LocalExecutor
 
     results = list(LocalExecutor(workers=2, gpus=2).map(_visible_gpu, range(12)))
     seen = dict(results)

@@ -59,7 +59,7 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
 
 def settings(args: argparse.Namespace, skip: Sequence[str]) -> dict[str, Any]:
     """Config-file values, overridden by every flag the user actually gave."""
-    from equime.config import load_config_file
+    from equime.generation.config import load_config_file
 
     merged = load_config_file(args.config) if args.config else {}
     options = dict(merged.pop("generator_options", {}) or {})

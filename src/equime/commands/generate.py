@@ -66,8 +66,8 @@ def _source_kind(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from equime.config import GenerateConfig
-    from equime.run.generate import generate
+    from equime.generation.config import GenerateConfig
+    from equime.generation.pipeline import generate
 
     source, path = _source_kind(args)
     merged = settings(args, skip=("demo", "source", "path"))

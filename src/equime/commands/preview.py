@@ -20,8 +20,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from equime.config import GenerateConfig
-    from equime.preview_run import preview
+    from equime.generation.config import GenerateConfig
+    from equime.generation.preview import preview
 
     merged = settings(args, skip=("image", "out"))
     merged.setdefault("emotions", "all")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from equime.demographics.labels import is_missing
+from equime.attributes.labels import is_missing
 from equime.errors import EquimeError
 from equime.facs.scm import derive_seed
 
@@ -241,7 +241,7 @@ def choose_faces(sources: list, by: tuple[str, ...], limit: int | None, seed: in
     """Equal numbers of faces per group (the product of each attribute's vocabulary), so every
     emotion x group cell gets equal counts. Target: --limit split evenly over the groups, or without
     a limit the size of the smallest group that has any face. Groups below it are named short."""
-    from equime.demographics.vocabulary import AGE_GROUPS, GENDERS, RACES, age_group
+    from equime.attributes.vocabulary import AGE_GROUPS, GENDERS, RACES, age_group
 
     vocab = {"gender": GENDERS, "race": RACES, "age_group": AGE_GROUPS}
 

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from equime.dataset.atomic import write_text_atomic
 from equime.dataset.layout import DatasetLayout
+from equime.files import write_text_atomic
 from equime.versions import versions
 
 LICENCE = "CC BY-NC-SA 4.0"

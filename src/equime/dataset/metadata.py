@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
+from equime.attributes.vocabulary import age_group, demographic_columns
 from equime.dataset.layout import DatasetLayout
-from equime.demographics.vocabulary import age_group, demographic_columns
 from equime.facs.aus import all_codes, column_name
+from equime.files import write_bytes_atomic, write_text_atomic
 
 AU_COLUMNS = [column_name(code) for code in all_codes()]
 

@@ -15,10 +15,10 @@ import re
 import shutil
 from pathlib import Path
 
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
 from equime.dataset.balance import BalanceResult
 from equime.dataset.layout import DatasetLayout
 from equime.errors import EquimeError
+from equime.files import write_bytes_atomic, write_text_atomic
 
 
 def split_dir(root: Path) -> Path:

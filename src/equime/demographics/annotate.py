@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.dataset.atomic import write_text_atomic
+from equime.attributes.labels import is_estimate, is_missing
+from equime.attributes.vocabulary import ATTRIBUTES, age_group
 from equime.dataset.layout import DatasetLayout
 from equime.demographics.annotators import Annotator, Item
-from equime.demographics.labels import is_estimate, is_missing
-from equime.demographics.vocabulary import ATTRIBUTES, age_group
 from equime.errors import EquimeError
+from equime.files import write_text_atomic
 
 AGE_TOLERANCE = 10.0  # years: an estimate this close to a known age counts as agreeing
 COMPARISON_COLUMNS = [

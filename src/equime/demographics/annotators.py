@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from equime.demographics.labels import ESTIMATE_PREFIX, normalise_gender, normalise_race
-from equime.demographics.vocabulary import ATTRIBUTES
+from equime import plugins
+from equime.attributes.labels import ESTIMATE_PREFIX, normalise_gender, normalise_race
+from equime.attributes.vocabulary import ATTRIBUTES
 from equime.errors import EquimeError
 from equime.versions import package_version
 
@@ -61,6 +62,8 @@ def register_annotator(name: str) -> Callable[[Callable[..., Annotator]], Callab
 
 
 def create_annotator(name: str, **options: Any) -> Annotator:
+    if name not in ANNOTATORS:  # another package's, through the `equime.annotators` group
+        plugins.load_part(__package__, "register_annotator", "equime.annotators", name)
     if name not in ANNOTATORS:
         raise EquimeError(f"unknown annotator {name!r} (known: {', '.join(sorted(ANNOTATORS))})")
     return ANNOTATORS[name](**options)

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
+from equime.attributes.labels import UNKNOWN, is_estimate, is_missing
+from equime.attributes.vocabulary import AGE_GROUPS, GENDERS, RACES
 from equime.demographics import bias
-from equime.demographics.labels import UNKNOWN, is_estimate, is_missing
-from equime.demographics.vocabulary import AGE_GROUPS, GENDERS, RACES
+from equime.files import write_bytes_atomic, write_text_atomic
 from equime.versions import versions
 
 EMOTION = "label"

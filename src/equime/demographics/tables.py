@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.demographics.labels import LabelError, normalise_gender, normalise_race, parse_age
+from equime.attributes.labels import LabelError, normalise_gender, normalise_race, parse_age
 from equime.errors import EquimeError
 
 KEY_COLUMNS = (

@@ -25,7 +25,7 @@ def save_checkpoint(folder: str | Path, model: torch.nn.Module, config: dict[str
     """Write the weights and config (atomically, file by file); returns the folder."""
     from safetensors.torch import save_file
 
-    from equime.dataset.atomic import write_atomic, write_text_atomic
+    from equime.files import write_atomic, write_text_atomic
 
     folder = Path(folder)
     missing = [k for k in REQUIRED if k not in config]

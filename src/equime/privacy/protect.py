@@ -392,7 +392,7 @@ def _write(path: Path, frames: np.ndarray, fps: float, cfg: ProtectConfig) -> np
 
 def _write_tables(out: Path, videos: pd.DataFrame, scores: pd.DataFrame) -> None:
     """labels.csv (the output as a `folder` dataset), per_video.csv and scores.csv."""
-    from equime.dataset.atomic import write_text_atomic
+    from equime.files import write_text_atomic
 
     labels = videos[["path", "label", "subject", "clip", "onset", "apex", "offset"]]
     write_text_atomic(out / "labels.csv", labels.to_csv(index=False))

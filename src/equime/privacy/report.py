@@ -218,7 +218,7 @@ def write_report(
     dropped: int,
     seconds: float,
 ) -> dict[str, Any]:
-    from equime.dataset.atomic import write_text_atomic
+    from equime.files import write_text_atomic
     from equime.versions import versions
 
     summary = summarise(scores, spec.target)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
 from equime.errors import EquimeError
+from equime.files import write_bytes_atomic, write_text_atomic
 from equime.quality.base import METRIC_ORDER, QualityOptions
 from equime.quality.measure import measure_folder
 from equime.quality.report import (

@@ -1,8 +1,12 @@
-"""The generator interface and its registry: one file and one entry per generator."""
+"""The generator interface and its registry: adding a generator is adding one file.
+
+A module in this package with `@register_generator("name")` is found by name without being
+imported (equime.plugins), so `ltx` pulls in torch and diffusers only when asked for; other
+packages add generators through the `equime.generators` entry-point group.
+"""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from equime import plugins
 from equime.errors import EquimeError
 from equime.faces.face import Face
 from equime.synth.timeline import Timeline
@@ -40,10 +45,7 @@ GeneratorFactory = Callable[..., Generator]
 SettingsCheck = Callable[[int, int, dict[str, Any]], None]
 GENERATORS: dict[str, GeneratorFactory] = {}
 CHECKS: dict[str, SettingsCheck] = {}
-
-# Generators that live in their own module, imported only when asked for: `ltx` pulls in
-# diffusers and torch, which a warp run must not pay for.
-GENERATOR_MODULES = {"warp": "equime.synth.warp", "ltx": "equime.synth.ltx"}
+ENTRY_POINT_GROUP = "equime.generators"
 
 
 def register_generator(
@@ -61,12 +63,17 @@ def register_generator(
 
 
 def generator_factory(name: str) -> GeneratorFactory:
-    if name not in GENERATORS and name in GENERATOR_MODULES:
-        importlib.import_module(GENERATOR_MODULES[name])
     if name not in GENERATORS:
-        known = sorted(set(GENERATORS) | set(GENERATOR_MODULES))
+        plugins.load_part(__package__, "register_generator", ENTRY_POINT_GROUP, name)
+    if name not in GENERATORS:
+        known = sorted(set(GENERATORS) | set(generator_names()))
         raise EquimeError(f"unknown generator '{name}'; available: {', '.join(known)}")
     return GENERATORS[name]
+
+
+def generator_names() -> list[str]:
+    """Every generator this installation offers, without importing any of them."""
+    return plugins.known_names(__package__, "register_generator", ENTRY_POINT_GROUP)
 
 
 def check_generator(name: str, size: int, n_frames: int, options: dict[str, Any]) -> None:

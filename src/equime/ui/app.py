@@ -19,9 +19,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from equime.config import GenerateConfig
 from equime.errors import EquimeError
 from equime.facs.emotions import EMOTIONS, PAPER_EMOTIONS, PROTOTYPES
+from equime.generation.config import GenerateConfig
 from equime.ui import browse, reports
 from equime.ui.jobs import DONE, RUNNING, JobRegistry
 from equime.ui.preview import (

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from equime.dataset.atomic import write_text_atomic
 from equime.dataset.layout import DatasetLayout
 from equime.errors import EquimeError
+from equime.files import write_text_atomic
 
 RUNNING, DONE, FAILED, CANCELLED, STOPPED = "running", "done", "failed", "cancelled", "stopped"
 

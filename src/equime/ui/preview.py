@@ -11,10 +11,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from equime.config import GenerateConfig
 from equime.facs.aus import AUS, all_codes
 from equime.facs.emotions import PROTOTYPES
 from equime.facs.scm import IntensityConfig, sample_z, substream
+from equime.generation.config import GenerateConfig
 
 KEEP_PREVIEWS = 20
 
@@ -74,8 +74,8 @@ def make_preview(
 ) -> PreviewResult:
     """Render one clip of `image` showing exactly `aus` (scaled by `intensity`)."""
     from equime.faces.sources import source_image
-    from equime.preview_run import preview
-    from equime.run.plan import plan_sample
+    from equime.generation.plan import plan_sample
+    from equime.generation.preview import preview
 
     z = {c: round(min(1.0, v * intensity), 4) for c, v in aus.items() if v * intensity > 0}
     cfg = GenerateConfig(

@@ -5,25 +5,27 @@ The commands come from other stages; a version of EquiME without one says so on 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
-REPORTS = ("stats", "quality")
+# report command -> the module that computes it (an installation without it offers no button)
+REPORT_MODULES = {"stats": "equime.demographics.report", "quality": "equime.quality.run"}
+REPORTS = tuple(REPORT_MODULES)
 # a Markdown image with a relative target: the page shows these plots in its gallery instead
 _LOCAL_IMAGE = re.compile(r"!\[[^\]]*\]\((?![a-z]+:)[^)]*\)")
 
 
 def available_commands() -> set[str]:
-    """Sub-command names this installation knows (the same registry the CLI uses)."""
-    import argparse
+    """Report commands whose module this installation has (found without importing it)."""
+    return {name for name, module in REPORT_MODULES.items() if _has_module(module)}
 
-    from equime.cli import build_parser
 
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def report_dir(dataset: Path, name: str) -> Path:

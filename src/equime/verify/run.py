@@ -15,10 +15,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from equime import __version__
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
 from equime.dataset.layout import DatasetLayout
 from equime.errors import EquimeError
 from equime.facs.aus import AUS
+from equime.files import write_bytes_atomic, write_text_atomic
 from equime.verify.config import VERIFY_VERSION, VerifyConfig
 from equime.verify.curves import AUCurves, au_curves
 from equime.verify.fidelity import Truth, assess
@@ -93,7 +93,7 @@ def run_items(
     progress: bool = True,
 ) -> tuple[list[VideoResult], list[dict]]:
     """Verify items on `workers` processes (0 = all cores); results in the items' order."""
-    from equime.run.executors import create_executor
+    from equime.executors import create_executor
 
     executor = create_executor("local", workers=workers)
     size = max(1, min(16, -(-len(items) // (executor.workers * 4))))

@@ -14,9 +14,7 @@ Loaders never decode video: that is mer.cache's job, once.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from equime import plugins
 from equime.errors import EquimeError
 from equime.mer.labels import aus_string, normalize_emotion
 
@@ -74,9 +73,9 @@ def register_dataset(
 
 
 def _load_all() -> None:
-    """Import every loader module in this package (each registers itself): one file per dataset."""
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+    """Import every loader module in this package (each registers itself): one file per dataset;
+    other packages add loaders through the `equime.datasets` entry-point group."""
+    plugins.load_all(__name__, "register_dataset", "equime.datasets")
 
 
 def dataset_names() -> list[str]:

@@ -37,7 +37,7 @@ def load_folder(root: Path) -> pd.DataFrame:
         table["subject"] = table.get("subject", table["clip"])
         table["emotion"] = [normalize_emotion(v) for v in table["label"]]
         if "age" in table.columns and "age_group" not in table.columns:
-            from equime.demographics.vocabulary import age_group
+            from equime.attributes.vocabulary import age_group
 
             table["age_group"] = [age_group(a) for a in table["age"]]
         return table.drop(columns=["path", "label"])

@@ -7,16 +7,16 @@ heads of ST-CNN and Simple3DCNN depend on the input shape, as in the authors' Ke
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
+from equime import plugins
 from equime.errors import EquimeError
 
 MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
-MODEL_MODULES = ("stcnn", "resnet3d", "mobilenet", "simple3dcnn")  # the paper's order
+ENTRY_POINT_GROUP = "equime.models"  # other packages add models here (see equime.plugins)
 
 
 def register_model(
@@ -30,8 +30,8 @@ def register_model(
 
 
 def _load_all() -> None:
-    for module in MODEL_MODULES:
-        importlib.import_module(f"{__name__}.{module}")
+    """Every module of this package with `@register_model`, and the entry-point group."""
+    plugins.load_all(__name__, "register_model", ENTRY_POINT_GROUP)
 
 
 def model_names() -> list[str]:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from equime.dataset.atomic import write_atomic
 from equime.dataset.layout import DatasetLayout
+from equime.files import write_atomic
 
 COLUMNS = 8
 LABEL_WIDTH = 110

@@ -16,16 +16,16 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from equime.config import GenerateConfig
-from equime.dataset.atomic import write_bytes_atomic, write_text_atomic
 from equime.dataset.card import write_card
 from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import read_rows, write_metadata
 from equime.errors import EquimeError
+from equime.executors import Executor, check_address, create_executor
 from equime.faces.sources import SourceImage, resolve_sources
-from equime.run.executors import Executor, check_address, create_executor
-from equime.run.plan import PlanRow, build_plan
-from equime.run.tasks import FaceTask, RenderTask, prepare_faces, render_sample
+from equime.files import write_bytes_atomic, write_text_atomic
+from equime.generation.config import GenerateConfig
+from equime.generation.plan import PlanRow, build_plan
+from equime.generation.tasks import FaceTask, RenderTask, prepare_faces, render_sample
 from equime.synth.base import generator_factory
 
 log = logging.getLogger(__name__)
@@ -234,6 +234,6 @@ def _finish(
         layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list
     )
     if len(frame):
-        from equime.preview import write_dataset_contact_sheet
+        from equime.dataset.contact_sheet import write_dataset_contact_sheet
 
         write_dataset_contact_sheet(layout, frame, cfg.emotions)

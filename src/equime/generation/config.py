@@ -75,7 +75,7 @@ class GenerateConfig:
         self.validate()
 
     def validate(self) -> None:
-        from equime.run.executors import EXECUTORS
+        from equime.executors import EXECUTORS
 
         checks = [
             (self.size >= 32 and self.size % 2 == 0, f"size {self.size} must be even and >= 32"),

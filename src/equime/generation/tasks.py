@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from equime import __version__
-from equime.dataset.atomic import write_atomic, write_bytes_atomic
 from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import attribute_values, aus_text, write_row
 from equime.errors import EquimeError, InputRejected
 from equime.faces.face import Face
 from equime.facs.aus import column_name
-from equime.run.plan import PlanRow
+from equime.files import write_atomic, write_bytes_atomic
+from equime.generation.plan import PlanRow
 from equime.synth.base import Generator, create_generator
 from equime.video.mp4 import encode_mp4_bytes
 

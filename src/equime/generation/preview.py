@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from equime.config import GenerateConfig
-from equime.dataset.atomic import write_bytes_atomic
+from equime.dataset.contact_sheet import contact_sheet, known_or_span, save_png
 from equime.errors import EquimeError
 from equime.faces.landmarker import Landmarker
 from equime.faces.prepare import prepare_face
 from equime.faces.sources import source_image
-from equime.preview import contact_sheet, known_or_span, save_png
-from equime.run.plan import plan_sample
+from equime.files import write_bytes_atomic
+from equime.generation.config import GenerateConfig
+from equime.generation.plan import plan_sample
 from equime.synth.base import create_generator
 from equime.video.mp4 import encode_mp4_bytes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from equime.demographics.vocabulary import GENDERS, RACES
+from equime.attributes.vocabulary import GENDERS, RACES
 
 UNKNOWN = "unknown"
 ESTIMATE_PREFIX = "model:"

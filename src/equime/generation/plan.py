@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from equime.config import GenerateConfig
 from equime.facs.prompt import load_template
 from equime.facs.scm import (
     IntensityConfig,
@@ -19,6 +18,7 @@ from equime.facs.scm import (
     sample_z,
     substream,
 )
+from equime.generation.config import GenerateConfig
 from equime.synth.base import SynthSpec
 from equime.synth.timeline import Timeline, sample_timeline
 

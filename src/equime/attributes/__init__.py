@@ -1,0 +1,1 @@
+"""Vocabulary of demographic attributes and the spellings that map onto it (below every stage)."""
