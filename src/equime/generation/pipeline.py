@@ -21,7 +21,7 @@ from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import read_rows, write_metadata
 from equime.errors import EquimeError
 from equime.executors import Executor, check_address, create_executor
-from equime.faces.sources import SourceImage, resolve_sources
+from equime.faces.sources import SourceImage, find_sources
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.generation.config import GenerateConfig
 from equime.generation.plan import PlanRow, build_plan
@@ -139,7 +139,7 @@ def write_plan(layout: DatasetLayout, plan: list[PlanRow]) -> None:
 def generate(cfg: GenerateConfig) -> GenerateReport:
     layout = DatasetLayout(Path(cfg.out))
     options = {"non_smiling": cfg.non_smiling} if cfg.source == "celeba" else {}
-    sources = resolve_sources(cfg.source, cfg.path, **options)
+    sources, duplicates = find_sources(cfg.source, cfg.path, **options)
     balance_notes: list[str] = []
     if cfg.balance_by:
         from equime.dataset.balance import choose_faces
@@ -158,6 +158,10 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     executor = create_executor("local", workers=cfg.workers)
 
     faces, report.rejected = _prepare(cfg, layout, sources, executor)
+    report.rejected += [
+        {"stage": "sources", "path": dup.shown_path, "reason": f"same bytes as {orig.shown_path}"}
+        for dup, orig in duplicates
+    ]
     plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
     write_plan(layout, plan)
     report.planned = len(plan)
@@ -223,16 +227,16 @@ def _finish(
     if layout.rejected.is_file():  # keep what later stages rejected (`equime verify --reject`)
         previous = pd.read_csv(layout.rejected, dtype=str, keep_default_na=False)
         if "stage" in previous:
-            later = previous[~previous["stage"].isin(["faces", "render"])]
+            later = previous[~previous["stage"].isin(["sources", "faces", "render"])]
             rejected = pd.concat([rejected, later], ignore_index=True)
     write_text_atomic(layout.rejected, rejected.to_csv(index=False), layout.tmp)
     used = {s.face_id for s in sources}
     source_list = [
-        {"path": str(s.path), "licence": s.licence} for s in sources if s.face_id in used
+        {"path": s.shown_path, "licence": s.licence} for s in sources if s.face_id in used
     ]
-    write_card(
-        layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list
-    )
+    # the card travels with the dataset: the input folder by name only (the run state keeps it)
+    fields = {**cfg.dataset_fields(), "path": Path(cfg.path).name if cfg.path else cfg.path}
+    write_card(layout, fields, cfg.fingerprint(), frame, len(report.rejected), source_list)
     if len(frame):
         from equime.dataset.contact_sheet import write_dataset_contact_sheet
 

@@ -85,12 +85,12 @@ def prepare_faces(task: FaceTask) -> list[dict]:
                 )
             except InputRejected as exc:
                 results.append(
-                    {"face_id": src.face_id, "path": str(src.path), "reason": exc.reason}
+                    {"face_id": src.face_id, "path": src.shown_path, "reason": exc.reason}
                 )
                 continue
             save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp)
             results.append(
-                {"face_id": src.face_id, "path": str(src.path), "notes": list(face.notes)}
+                {"face_id": src.face_id, "path": src.shown_path, "notes": list(face.notes)}
             )
     return results
 
