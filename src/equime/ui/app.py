@@ -11,7 +11,7 @@ import os
 
 import gradio as gr
 
-from equime.ui import tab_dataset, tab_preview, tab_reports
+from equime.ui import tab_check, tab_dataset, tab_preview, tab_reports
 from equime.ui.html import CSS
 from equime.ui.page import Page
 from equime.ui.preview import slider_codes
@@ -28,7 +28,8 @@ def build_app(roots: Roots) -> gr.Blocks:
         app.equime_page = page  # for tests and shutdown
         gr.Markdown(
             "# EquiME\nSynthetic micro-expression videos from face photos. "
-            "**Preview** one clip, make a **Dataset**, read its **Reports**."
+            "**Preview** one clip, make a **Dataset**, read its **Reports**, "
+            "**Check** a dataset folder before training."
         )
         with gr.Tab("Preview", id="tab-preview"):
             tab_preview.build(page, codes)
@@ -36,6 +37,8 @@ def build_app(roots: Roots) -> gr.Blocks:
             tab_dataset.build(page, app)
         with gr.Tab("Reports", id="tab-reports"):
             tab_reports.build(page, app)
+        with gr.Tab("Check a dataset", id="tab-check"):
+            tab_check.build(page, app)
     return app
 
 

@@ -134,6 +134,27 @@ class Page:
     def dataset_jobs(self) -> list[str]:
         return [j for j in self.jobs.jobs() if self.jobs.spec(j)["kind"] == "generate"]
 
+    # --- checking a dataset folder (real or generated) ------------------------------------
+    def data_folders(self) -> list[tuple[str, str]]:
+        """(label, path) of folders a check may read: the page's datasets and the photo roots."""
+        found = list(self.photo_folders())
+        if self.roots.datasets.is_dir():
+            for sub in sorted(p for p in self.roots.datasets.iterdir() if p.is_dir()):
+                if not sub.name.startswith("."):
+                    found.append((f"datasets/{sub.name}", str(sub.resolve())))
+        return found
+
+    def start_check(self, folder: str | None, dataset_format: str, sheet: str | None) -> str:
+        """`equime datasets check` on a readable folder, as a job (its log is the report)."""
+        if not folder:
+            raise EquimeError("choose a folder to check")
+        readable = [self.roots.uploads, self.roots.datasets, *self.roots.photos]
+        path = inside(folder, [p.resolve() for p in readable])
+        argv = ["datasets", "check", str(path), "--format", dataset_format]
+        if sheet:
+            argv += ["--sheet", str(inside(sheet, [path]))]
+        return self.jobs.start("check", argv, str(path), title=path.name)
+
     def start_report(self, dataset: str, name: str) -> str:
         if name not in reports.available_commands():
             raise EquimeError(
