@@ -126,7 +126,9 @@ def load_dataset(name: str, root: str | Path, **options: object) -> pd.DataFrame
     if table.empty:
         reasons = Counter(s["reason"] for s in table.attrs.get("skipped", []))
         why = "; ".join(f"{n} skipped: {r}" for r, n in reasons.most_common())
-        raise EquimeError(f"{root}: no clips found for dataset {spec.name}{f' ({why})' if why else ''}")
+        raise EquimeError(
+            f"{root}: no clips found for dataset {spec.name}{f' ({why})' if why else ''}"
+        )
     return finish_table(table, spec.name)
 
 
@@ -180,7 +182,9 @@ def finish_table(table: pd.DataFrame, dataset: str) -> pd.DataFrame:
 # ---- what a loader leaves out, and why -------------------------------------------------------
 
 
-def note_skip(skipped: list[dict[str, str]], where: object, clip: str, reason: str, detail: str) -> None:
+def note_skip(
+    skipped: list[dict[str, str]], where: object, clip: str, reason: str, detail: str
+) -> None:
     """Record a row left out (`reason` is a short category: 'missing frames', 'unknown label',
     'duplicate', ...), with a log line naming it."""
     log.info("%s: %s skipped (%s: %s)", where, clip, reason, detail)
@@ -191,7 +195,14 @@ def summarise_skips(where: object, skipped: list[dict[str, str]]) -> None:
     """One warning per reason, so a sheet with 50 missing folders is one line, not 50."""
     for reason, n in Counter(s["reason"] for s in skipped).most_common():
         first = next(s for s in skipped if s["reason"] == reason)
-        log.warning("%s: %d rows skipped: %s (first: %s, %s)", where, n, reason, first["clip"], first["detail"])
+        log.warning(
+            "%s: %d rows skipped: %s (first: %s, %s)",
+            where,
+            n,
+            reason,
+            first["clip"],
+            first["detail"],
+        )
 
 
 # ---- helpers shared by the loaders -----------------------------------------------------------
@@ -229,7 +240,9 @@ def read_sheet(
             body = body.loc[:, ~body.columns.duplicated()]
             body["data_row"] = range(len(body))
             body["sheet_row"] = [i + 1 for i in body.index]
-            body = body.dropna(how="all", subset=[c for c in body.columns if not c.endswith("_row")])
+            body = body.dropna(
+                how="all", subset=[c for c in body.columns if not c.endswith("_row")]
+            )
             first = next(iter(columns))
             body = body[body[first].notna() & body[first].astype(str).str.strip().ne("")]
             body.columns = [c.lstrip("?") for c in body.columns]
@@ -342,7 +355,9 @@ def rows_from_sheet(
             if emotion in ("", "nan"):
                 raise SkipRow("no emotion label", "the sheet has no emotion for this row")
             if labels and emotion not in labels:
-                raise SkipRow("unknown label", f"{line.get('emotion')!r} is not one of {', '.join(labels)}")
+                raise SkipRow(
+                    "unknown label", f"{line.get('emotion')!r} is not one of {', '.join(labels)}"
+                )
             frames = frame_clip(
                 folder_of(line),
                 to_int(line.get("onset")),

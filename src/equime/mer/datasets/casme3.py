@@ -4,7 +4,8 @@ Micro-Expression Database with Depth Information and High Ecological Validity", 
 Sheets: the ME label sheet `cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx` (Subject, Filename, Onset,
 Apex, Offset, AU, Objective class, emotion) or the full part A sheet `CAS(ME)3_part_A_v2.xls`
 (micro- and macro-expressions, told apart by its 'Expression type' column; it has no emotion
-column). Frames: one folder per recorded video, `<Subject>/<Filename>/color/<k>.jpg` (or without
+column: emotions come from the ME label sheet beside it, matched by subject, filename, onset and
+offset). Frames: one folder per recorded video, `<Subject>/<Filename>/color/<k>.jpg` (or without
 `color`), recorded at 30 fps. A video holds several expressions, so a clip is (subject, filename,
 onset, offset): clip id `<Subject>/<Filename>/<onset>-<offset>` in sheet frame numbers.
 Emotions: happy, disgust, fear, anger, sad, surprise, others."""
@@ -60,6 +61,22 @@ def _kind(value: object) -> str:
     return "macro" if text.startswith("macro") else "micro" if text.startswith("micro") else text
 
 
+def _emotions_from_label_sheet(root: Path, path: Path, table: pd.DataFrame) -> list[str]:
+    """The full part A sheet has no emotion column: take each row's emotion from the ME label
+    sheet beside it, matched by (subject, filename, onset, offset); '' where none matches."""
+    try:
+        labels_path = find_sheet(root, SHEETS[:2])
+    except EquimeError:
+        return [""] * len(table)
+    if labels_path == path:
+        return [""] * len(table)
+    labels = read_sheet(labels_path, {k: v for k, v in COLUMNS.items() if k != "?expression"})
+    labels["subject"] = labels["subject"].astype(str).str.strip()
+    labels["clip"] = labels["clip"].map(lambda v: str(v).strip().removesuffix(".0"))
+    known = {_clip(line): line.get("emotion", "") for _, line in labels.iterrows()}
+    return [str(known.get(_clip(line), "")) for _, line in table.iterrows()]
+
+
 @register_dataset(
     "casme3", description="CAS(ME)^3 part A (label sheet + <Subject>/<Filename>/color/), 30 fps"
 )
@@ -73,16 +90,24 @@ def load_casme3(
     table = read_sheet(path, COLUMNS)
     table["subject"] = table["subject"].astype(str).str.strip()
     table["clip"] = table["clip"].map(lambda v: str(v).strip().removesuffix(".0"))
-    for optional in ("emotion", "expression"):
-        if optional not in table.columns:
-            table[optional] = ""
+    if "emotion" not in table.columns:
+        table["emotion"] = _emotions_from_label_sheet(root, path, table)
+    if "expression" not in table.columns:
+        table["expression"] = ""
     table = apply_errata(table, CASME3, _video, errata)
     kinds = table["expression"].map(_kind)
     keep = kinds.eq("") | kinds.eq(expression) | (expression == "all")
     skipped: list[dict[str, str]] = []
     for _, line in table.loc[~keep].iterrows():
-        note_skip(skipped, root, _clip(line), f"{_kind(line['expression'])}-expression", f"not {expression}")
+        note_skip(
+            skipped,
+            root,
+            _clip(line),
+            f"{_kind(line['expression'])}-expression",
+            f"not {expression}",
+        )
     kept = table.loc[keep].reset_index(drop=True)
+    kept["video"] = [_video(line) for _, line in kept.iterrows()]
     kept.attrs = table.attrs
 
     def folder(line: pd.Series) -> Path:
@@ -93,6 +118,5 @@ def load_casme3(
     rows.attrs["skipped"] = skipped + rows.attrs["skipped"]
     rows["fps"] = FPS
     if not rows.empty:
-        rows["video"] = [_video(r) for _, r in rows.iterrows()]
         rows["expression"] = [_kind(v) or "micro" for v in rows["expression"]]
     return rows

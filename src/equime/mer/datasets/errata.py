@@ -49,7 +49,9 @@ class Errata:
 
 
 def _apexes(rows: list[int], values: list[int], source: str) -> tuple[Erratum, ...]:
-    return tuple(Erratum(r, "apex", v, source, when="missing") for r, v in zip(rows, values))
+    return tuple(
+        Erratum(r, "apex", v, source, when="missing") for r, v in zip(rows, values, strict=True)
+    )
 
 
 SAMM_SOURCE = f"{MEB} Samm.data_frame)"
@@ -64,9 +66,15 @@ SAMM = Errata(
             f"{SAMM_SOURCE}: apex coded -1, estimated by MEB from optical flow",
         ),
         *(
-            Erratum(r, "aus", v, f"{SAMM_SOURCE}: 'or' in the AU cell, chosen by MEB from optical flow", when="or")
+            Erratum(
+                r,
+                "aus",
+                v,
+                f"{SAMM_SOURCE}: 'or' in the AU cell, chosen by MEB from optical flow",
+                when="or",
+            )
             for r, v in zip(
-                [15, 18, 41, 64, 154], ["R12+R15", "R12+R15", "L14", "R14", "R14A"]
+                [15, 18, 41, 64, 154], ["R12+R15", "R12+R15", "L14", "R14", "R14A"], strict=True
             )
         ),
     ),
@@ -79,8 +87,52 @@ CASME2 = Errata(
     (
         Erratum(60, "offset", 91, f"{CASME2_SOURCE}: 'Mistake in file, change offset to 91'"),
         *_apexes(
-            [29, 35, 43, 45, 51, 53, 60, 117, 118, 126, 136, 147, 155, 168, 170, 177, 202, 203, 234, 237, 238],
-            [279, 68, 77, 81, 166, 100, 78, 187, 89, 80, 88, 134, 231, 53, 329, 111, 91, 103, 98, 153, 98],
+            [
+                29,
+                35,
+                43,
+                45,
+                51,
+                53,
+                60,
+                117,
+                118,
+                126,
+                136,
+                147,
+                155,
+                168,
+                170,
+                177,
+                202,
+                203,
+                234,
+                237,
+                238,
+            ],
+            [
+                279,
+                68,
+                77,
+                81,
+                166,
+                100,
+                78,
+                187,
+                89,
+                80,
+                88,
+                134,
+                231,
+                53,
+                329,
+                111,
+                91,
+                103,
+                98,
+                153,
+                98,
+            ],
             f"{CASME2_SOURCE}: apex '/' in the sheet, estimated by MEB from optical flow",
         ),
     ),
@@ -93,7 +145,12 @@ CASME3 = Errata(
     (
         Erratum(128, "apex", 123, CASME3_SOURCE),
         Erratum(
-            749, "onset", 2647, f"{CASME3_SOURCE}; onset 3647 after its apex", clip="spNO.216/d", was=3647
+            749,
+            "onset",
+            2647,
+            f"{CASME3_SOURCE}; onset 3647 after its apex",
+            clip="spNO.216/d",
+            was=3647,
         ),
         Erratum(708, "offset", 34, CASME3_SOURCE),
         Erratum(796, "offset", 1845, CASME3_SOURCE),
@@ -163,7 +220,15 @@ def apply_errata(
                 "now": str(item.value),
                 "source": item.source,
             }
-            log.info("%s: %s %s %s -> %s (%s)", errata.dataset, note["clip"], item.field, note["was"], note["now"], item.source)
+            log.info(
+                "%s: %s %s %s -> %s (%s)",
+                errata.dataset,
+                note["clip"],
+                item.field,
+                note["was"],
+                note["now"],
+                item.source,
+            )
             applied.append(note)
     if not release and any(not (e.clip and e.was is not None) for e in errata.items):
         notes.append(
@@ -173,7 +238,8 @@ def apply_errata(
         log.info("%s: %s", errata.dataset, notes[-1])
     if applied:
         log.warning(
-            "%s: %d sheet corrections applied (%s); errata=False / --no-errata reads the sheet as released",
+            "%s: %d sheet corrections applied (%s); errata=False (--no-errata) reads the "
+            "sheet as released",
             errata.dataset,
             len(applied),
             MEB.split(";")[0] + ")",
