@@ -135,7 +135,7 @@ def load_dataset(name: str, root: str | Path, **options: object) -> pd.DataFrame
 def finish_table(table: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Fill missing columns and types, the apex = midpoint rule where only onset/offset exist
     (apex_source 'midpoint'), and leave out repeated clip names (listed as skipped)."""
-    attrs = {k: list(v) for k, v in table.attrs.items()}
+    attrs = {k: list(v) if isinstance(v, list) else v for k, v in table.attrs.items()}
     table = table.copy()
     table["dataset"] = dataset
     for col in ROW_COLUMNS:

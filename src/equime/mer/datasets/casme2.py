@@ -43,6 +43,7 @@ def _clip(line: pd.Series) -> str:
 def load_casme2(root: Path, sheet: str | None = None, errata: bool = True) -> pd.DataFrame:
     path = find_sheet(root, ("CASME2-coding*.xlsx", "CASME2*coding*.xls*", "CASME2*.csv"), sheet)
     table = read_sheet(path, COLUMNS)
+    table.attrs["sheet"] = str(path)
     table["subject"] = table["subject"].map(_subject)
     table["clip"] = table["clip"].astype(str).str.strip()
     table = apply_errata(table, CASME2, _clip, errata)

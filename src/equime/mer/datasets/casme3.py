@@ -88,6 +88,7 @@ def load_casme3(
         raise EquimeError(f"casme3: expression must be one of {', '.join(EXPRESSIONS)}")
     path = find_sheet(root, SHEETS, sheet)
     table = read_sheet(path, COLUMNS)
+    table.attrs["sheet"] = str(path)
     table["subject"] = table["subject"].astype(str).str.strip()
     table["clip"] = table["clip"].map(lambda v: str(v).strip().removesuffix(".0"))
     if "emotion" not in table.columns:

@@ -41,6 +41,7 @@ def _clip(line: pd.Series) -> str:
 def load_samm(root: Path, sheet: str | None = None, errata: bool = True) -> pd.DataFrame:
     path = find_sheet(root, ("SAMM_Micro_FACS_Codes*.xlsx", "*SAMM*.xlsx", "*SAMM*.csv"), sheet)
     table = read_sheet(path, COLUMNS)
+    table.attrs["sheet"] = str(path)
     table["subject"] = table["subject"].map(_subject)
     table["clip"] = table["clip"].astype(str).str.strip()
     table = apply_errata(table, SAMM, _clip, errata)
