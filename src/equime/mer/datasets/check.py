@@ -73,7 +73,8 @@ def format_report(report: dict[str, Any], examples: int = 3) -> list[str]:
     )
     lines.append(
         f"apexes: {_counts(report['apex_source'])}; "
-        f"{report['apexes_to_estimate']} not coded (midpoint for now, to be estimated from the frames)"
+        f"{report['apexes_to_estimate']} not coded (midpoint for now, "
+        "to be estimated from the frames)"
     )
     lines.append(f"errata applied: {len(report['errata'])}")
     for fix in report["errata"]:
