@@ -103,6 +103,39 @@ def test_unknown_label_and_duplicate_rows_are_skipped(tmp_path) -> None:
     ]
 
 
+def test_frames_out_of_order_are_skipped(tmp_path) -> None:
+    root = make_casme2(tmp_path, 1)
+    from openpyxl import load_workbook
+
+    book = load_workbook(root / "CASME2-coding-20140508.xlsx")
+    book.active.append([2, "EP10_01", 3, 30, 45, 40, "", "4", "disgust"])  # apex after offset
+    book.save(root / "CASME2-coding-20140508.xlsx")
+    write_frames(root / "sub02" / "EP10_01", range(30, 50))
+    table = load_dataset("casme2", root)
+    assert skipped(table) == {"sub02/EP10_01": "frames out of order"}
+    assert not any(c.startswith("_") for c in table.columns)  # the blank-header columns
+
+
+def test_equime_folder_frame_rate(tmp_path) -> None:
+    from equime.video.mp4 import write_mp4
+
+    write_mp4(tmp_path / "v" / "a.mp4", np.zeros((5, 16, 16, 3), np.uint8), fps=24)
+    pd.DataFrame(
+        {
+            "id": ["a"],
+            "file_name": ["v/a.mp4"],
+            "face_id": ["f1"],
+            "label": ["happiness"],
+            "fps": [24.0],
+            "onset": [1],
+            "apex": [2],
+            "offset": [3],
+        }
+    ).to_csv(tmp_path / "metadata.csv", index=False)
+    row = load_dataset("equime", tmp_path).iloc[0]
+    assert (row["fps"], row["apex"], row["apex_source"]) == (24.0, 2, "sheet")
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_casme2_sheet_versions(tmp_path, version: int) -> None:
     """Both releases' headers, the two blank-header columns, '/' apexes, 200 fps."""

@@ -368,9 +368,10 @@ def rows_from_sheet(
             note_skip(skipped, root, clip, skip.reason, str(skip))
             continue
         aus = line.get("aus", "")
+        named = {k: v for k, v in line.items() if not re.fullmatch(r"_\d+", str(k))}
         rows.append(
             {
-                **line.to_dict(),
+                **named,
                 **frames,
                 "clip": clip,
                 "emotion": emotion,
