@@ -99,25 +99,24 @@ def test_check_smic_and_miex(tmp_path, capsys) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["samm", "casme2", "casme3", "smic", "miex"])
-def test_check_on_a_folder_that_is_not_a_dataset(tmp_path, fmt: str) -> None:
+def test_check_on_a_folder_that_is_not_a_dataset(tmp_path, capsys, monkeypatch, fmt: str) -> None:
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "notes.xlsx").write_bytes(b"")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "equime",
-            "datasets",
-            "check",
-            str(tmp_path / "photos"),
-            "--format",
-            fmt,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 2 and done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1 and "photos" in done.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(["datasets", "check", str(tmp_path / "photos"), "--format", fmt]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "photos" in captured.err
     assert not (tmp_path / f"datasets-check-{fmt}.json").exists()
+
+
+def test_check_from_the_shell(tmp_path) -> None:
+    """The real command line: one line on stderr, no traceback, exit status 2."""
+    (tmp_path / "photos").mkdir()
+    cmd = [sys.executable, "-m", "equime", "datasets", "check", "photos", "--format", "casme2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "equime: error: photos: no annotation sheet (CASME2-coding*.xlsx or "
+        "CASME2*coding*.xls* or CASME2*.csv)"
+    ]

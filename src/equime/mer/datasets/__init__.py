@@ -300,19 +300,37 @@ def _has_frames(folder: Path) -> bool:
     return folder.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
 
 
-def frame_clip(folder: Path, onset: int, apex: int, offset: int) -> dict[str, object]:
+def _frame_numbers(folder: Path) -> list[int]:
+    from equime.video.frames import frame_files
+
+    if not _has_frames(folder):
+        raise SkipRow("no frame folder", f"{folder} has no frame images")
+    return [frame_number(p) for p in frame_files(folder)]
+
+
+def frame_clip(
+    folder: Path,
+    onset: int,
+    apex: int,
+    offset: int,
+    listings: dict[Path, list[int] | SkipRow] | None = None,
+) -> dict[str, object]:
     """Map a sheet's frame numbers to 0-based positions in a frame folder.
 
     Sheets count frames by file number (CASME II img46.jpg, SAMM 006_5562.jpg). Every number the
     sheet gives must name a file: a number with no file raises SkipRow('missing frames') (it is
     never moved to the nearest file: a range 40-50 against files 100-109 is not frame 100).
-    An apex of -1 (not coded) stays -1 for the midpoint rule."""
-    from equime.video.frames import frame_files
-
-    if not _has_frames(folder):
-        raise SkipRow("no frame folder", f"{folder} has no frame images")
-    files = frame_files(folder)
-    numbers = [frame_number(p) for p in files]
+    An apex of -1 (not coded) stays -1 for the midpoint rule. `listings` keeps each folder's
+    frame numbers across calls (CAS(ME)^3 videos hold several clips of thousands of frames)."""
+    listings = {} if listings is None else listings
+    if folder not in listings:
+        try:
+            listings[folder] = _frame_numbers(folder)
+        except SkipRow as skip:
+            listings[folder] = skip
+    numbers = listings[folder]
+    if isinstance(numbers, SkipRow):
+        raise numbers
     position = {}
     for i, n in enumerate(numbers):
         position.setdefault(n, i)
@@ -327,7 +345,7 @@ def frame_clip(folder: Path, onset: int, apex: int, offset: int) -> dict[str, ob
     return {
         "source": str(folder),
         "frame_numbers": " ".join(map(str, numbers)),
-        "n_frames": len(files),
+        "n_frames": len(numbers),
         "onset": position[onset],
         "apex": position[apex] if apex >= 0 else -1,
         "offset": position[offset],
@@ -348,6 +366,7 @@ def rows_from_sheet(
 
     rows: list[dict[str, object]] = []
     skipped: list[dict[str, str]] = []
+    listings: dict[Path, list[int] | SkipRow] = {}
     for _, line in sheet.iterrows():
         clip = clip_of(line)
         emotion = normalize_emotion(line.get("emotion", ""))
@@ -363,6 +382,7 @@ def rows_from_sheet(
                 to_int(line.get("onset")),
                 to_int(line.get("apex")),
                 to_int(line.get("offset")),
+                listings,
             )
         except SkipRow as skip:
             note_skip(skipped, root, clip, skip.reason, str(skip))
