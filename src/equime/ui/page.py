@@ -150,7 +150,8 @@ class Page:
             raise EquimeError("choose a folder to check")
         readable = [self.roots.uploads, self.roots.datasets, *self.roots.photos]
         path = inside(folder, [p.resolve() for p in readable])
-        argv = ["datasets", "check", str(path), "--format", dataset_format]
+        report = self.roots.jobs / f"check-{safe_name(path.name)}-{uuid.uuid4().hex[:8]}.json"
+        argv = ["datasets", "check", str(path), "--format", dataset_format, "--out", str(report)]
         if sheet:
             argv += ["--sheet", str(inside(sheet, [path]))]
         return self.jobs.start("check", argv, str(path), title=path.name)
