@@ -34,7 +34,8 @@ from equime.synth.ltx_modes import DEFAULT_MODE, MODES
 
 DEFAULT_MODEL = "Lightricks/LTX-Video"
 BACKEND_VERSION = "2"  # bump when the same row would give other frames; resume redoes the rest
-# options that change how a run uses the machine, never its frames: not part of the dataset config
+# options that change how a run uses the machine: not part of the dataset config (vae_tiling may
+# change pixels, so generator_version names it and resume redoes the videos)
 RUNTIME_OPTIONS = frozenset({"offload", "vae_tiling", "text_cache", "device", "threads"})
 NEEDED_PARTS = ("transformer", "vae", "text_encoder", "tokenizer", "scheduler")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -112,17 +113,21 @@ def resolve_mode(mode: str | None, pipeline: str | None) -> str:
 
 def backend_version(options: dict[str, Any]) -> str:
     """The `generator_version` these options give, known before any model loads: resume redoes
-    videos recorded with another one (a new diffusers, mode, backend or VAE tiling)."""
+    videos recorded with another one (a new diffusers, mode, backend, warp or VAE tiling)."""
     try:
         diffusers_version = metadata.version("diffusers")
     except metadata.PackageNotFoundError:
         diffusers_version = "missing"
     mode = resolve_mode(options.get("mode"), options.get("pipeline"))
-    tiling = "; vae tiling" if options.get("vae_tiling") else ""
-    return (
-        f"diffusers {diffusers_version}; {MODES[mode].pipeline}; mode {mode}; "
-        f"equime-ltx {BACKEND_VERSION}{tiling}"
-    )
+    parts = [f"diffusers {diffusers_version}", MODES[mode].pipeline, f"mode {mode}"]
+    parts.append(f"equime-ltx {BACKEND_VERSION}")
+    if MODES[mode].needs_apex:  # the apex keyframe is the warp's rendering: its version counts
+        from equime.synth.warp import WarpGenerator
+
+        parts.append(f"warp {WarpGenerator.version}")
+    if options.get("vae_tiling"):
+        parts.append("vae tiling")
+    return "; ".join(parts)
 
 
 def check_settings(size: int, n_frames: int, options: dict[str, Any]) -> None:
