@@ -323,3 +323,23 @@ def test_keyframe_timing_counts_as_truth_for_verify() -> None:
     row = pd.Series({"timing_source": "keyframes", "onset": 5, "apex": 9, "offset": 14})
     assert truth_of(row) is not None and truth_of(row).apex == 9
     assert truth_of(row.replace("keyframes", "none")) is None
+
+
+def test_i2v_mode_leaves_the_timing_to_the_model(
+    tiny_ltx: Path, text_cache: Path, demo_faces: list[Face]
+) -> None:
+    from equime.generation.tasks import metadata_row
+    from equime.synth.base import create_generator
+
+    options = {"model": str(tiny_ltx), "mode": "i2v", "steps": 2, "text_cache": str(text_cache)}
+    generator = create_generator("ltx", **options)
+    spy = generator.pipe = CallSpy(generator.pipe)
+    face = _small_face(demo_faces[0])
+    row = plan_sample(GenerateConfig(size=64, n_frames=17, generator="ltx"), "f", "anger", 0, {})
+    assert generator(face, row.spec()).shape == (17, 64, 64, 3)
+    (call,) = spy.calls
+    assert "conditions" not in call and np.array_equal(np.asarray(call["image"]), face.image)
+    assert "prompt" not in call and call["prompt_embeds"].shape[0] == 1  # from the text cache
+    meta = metadata_row(row, "v.mp4", face, "public domain", generator, "0" * 64)
+    assert meta["timing_source"] == "none" and meta["onset"] is None and meta["apex"] is None
+    assert (meta["ltx_mode"], meta["ltx_pipeline"]) == ("i2v", "LTXImageToVideoPipeline")
