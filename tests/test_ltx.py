@@ -343,3 +343,20 @@ def test_i2v_mode_leaves_the_timing_to_the_model(
     meta = metadata_row(row, "v.mp4", face, "public domain", generator, "0" * 64)
     assert meta["timing_source"] == "none" and meta["onset"] is None and meta["apex"] is None
     assert (meta["ltx_mode"], meta["ltx_pipeline"]) == ("i2v", "LTXImageToVideoPipeline")
+
+
+def test_latent_span_matches_the_condition_pipelines_time_coordinates() -> None:
+    """docs/ltx.md's mapping, read off diffusers itself: latent k >= 1 sits at frame 8k-7 and
+    decodes frames 8k-7 ... 8k; a keyframe's token sits at its own frame index."""
+    from diffusers import LTXConditionPipeline
+
+    from equime.synth.ltx_modes import latent_span
+
+    n_latents = (161 - 1) // 8 + 1  # the paper's 161 frames
+    ids = LTXConditionPipeline._prepare_video_ids(1, n_latents, 1, 1)
+    coords = LTXConditionPipeline._scale_video_ids(ids, 32, 8, frame_index=0)[0, 0].tolist()
+    assert coords == [0, *range(1, 161, 8)]
+    for k, first in enumerate(coords):
+        assert latent_span(first)[0] == first and latent_span(8 * k if k else 0)[1] == 8 * k
+    keyframe = LTXConditionPipeline._scale_video_ids(ids[:, :, :1], 32, 8, frame_index=71)
+    assert keyframe[0, 0].tolist() == [71] and latent_span(71) == (65, 72)
