@@ -106,8 +106,12 @@ class PromptTemplate:
     def negative_for(self, aus: dict[str, float]) -> str:
         """The negative prompt for this Z: every term except those that contradict it."""
         active = _active(aus)
-        table = dict(self.conflicts)
-        kept = [t for t in self.negative_terms() if not (t in table and table[t].hit(active))]
+        table = dict(self.conflicts)  # terms are matched without regard to case
+        kept = [
+            t
+            for t in self.negative_terms()
+            if not (t.lower() in table and table[t.lower()].hit(active))
+        ]
         return ", ".join(kept)
 
 
@@ -159,7 +163,7 @@ def load_template(name_or_path: str = DEFAULT_TEMPLATE) -> PromptTemplate:
         negative=(doc.get("negative") or "").strip(),
         prompt_no_emotion=(doc.get("prompt_no_emotion") or "").strip(),
         conflicts=(
-            _conflicts(where, doc["conflicts"])
+            _conflicts(where, doc.get("conflicts"))
             if "conflicts" in doc or name_or_path == DEFAULT_TEMPLATE
             else load_template(DEFAULT_TEMPLATE).conflicts  # a template without a table
         ),
@@ -183,7 +187,7 @@ def _conflicts(where: str, table: object) -> tuple[tuple[str, Conflict], ...]:
         above = rule.get("above")
         if above is not None and not isinstance(above, int | float):
             raise EquimeError(f"{where}: conflict '{term}': 'above' must be a number")
-        out.append((str(term).strip(), Conflict(frozenset(numbers), above)))
+        out.append((str(term).strip().lower(), Conflict(frozenset(numbers), above)))
     return tuple(out)
 
 
