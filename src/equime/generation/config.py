@@ -43,6 +43,7 @@ class GenerateConfig:
     generator: str = "warp"
     generator_options: dict[str, Any] = field(default_factory=dict)
     prompt_template: str = DEFAULT_TEMPLATE  # a bundled template's name or a YAML file
+    prompt_emotion: bool = True  # the emotion word in the prompt (off: the text depends on Z only)
     intensity_required: tuple[float, float] = (0.25, 0.45)
     intensity_optional: tuple[float, float] = (0.15, 0.3)
     label_noise: float = 0.0
@@ -99,7 +100,9 @@ class GenerateConfig:
         # Generator-specific limits (LTX: size multiple of 32, 8k+1 frames, a pipeline folder)
         # fail here, before any face is read or model loaded.
         check_generator(self.generator, self.size, self.n_frames, self.generator_options)
-        load_template(self.prompt_template)
+        template = load_template(self.prompt_template)
+        if not self.prompt_emotion:
+            template.render("", {"12": 0.5}, with_emotion=False)  # no emotion-free text: fail now
 
     @property
     def eps_x_seed(self) -> int:
@@ -109,6 +112,12 @@ class GenerateConfig:
         """The fields that define the dataset, as plain JSON-able data."""
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
         data["emotions"] = list(self.emotions)
+        from equime.synth.base import generator_factory
+
+        runtime = getattr(generator_factory(self.generator), "runtime_options", ())
+        data["generator_options"] = {  # offload, text cache...: how, not what (LTX)
+            k: v for k, v in self.generator_options.items() if k not in runtime
+        }
         data["balance_by"] = list(self.balance_by)
         if not self.balance_by:  # absent when unused: runs made before it keep their fingerprint
             del data["balance_by"]
@@ -121,6 +130,8 @@ class GenerateConfig:
             if Path(self.prompt_template).expanduser().is_file():
                 data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
             data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
+        if self.prompt_emotion:
+            del data["prompt_emotion"]  # absent when default: earlier fingerprints hold
         return json.loads(json.dumps(data))
 
     def fingerprint(self) -> str:

@@ -165,7 +165,11 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
     write_plan(layout, plan)
     report.planned = len(plan)
-    version = getattr(generator_factory(cfg.generator), "version", None)
+    factory = generator_factory(cfg.generator)  # the version known before a model loads (LTX)
+    version_for = getattr(factory, "version_for", None)
+    version = (
+        version_for(cfg.generator_options) if version_for else getattr(factory, "version", None)
+    )
     done = finished_rows(layout, plan, version)
     report.skipped = len(done)
     todo = [row for row in plan if row.sample_id not in done]

@@ -23,7 +23,7 @@ from equime.faces.face import Face
 from equime.facs.aus import column_name
 from equime.files import write_atomic, write_bytes_atomic
 from equime.generation.plan import PlanRow
-from equime.synth.base import Generator, create_generator
+from equime.synth.base import TIMED_SOURCES, Generator, create_generator
 from equime.video.mp4 import encode_mp4_bytes
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def metadata_row(
     # A generator that decides the timing itself (LTX) has no ground truth: leave it empty
     # rather than record the plan's timeline as if the video followed it.
     timing = getattr(generator, "timing_source", "ground truth")
-    known = timing == "ground truth"
+    known = timing in TIMED_SOURCES
     return {
         "id": row.sample_id,
         "file_name": file_name,
