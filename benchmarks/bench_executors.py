@@ -15,7 +15,8 @@ on the worker nodes and returned as a render task returns them; the driver recei
 (`ray.wait` + `ray.get`, a transfer between nodes) and writes it (`store_result`: video and row,
 atomic, fsynced) as fast as it can. Reported against the encode time of the same videos
 (decoded, then encoded again with the run's CRF and preset) and against a worker's time per
-video, which gives the number of workers one driver can feed.
+video (`render_sample` of (a)'s rows in this process: warp frames and encode, face from memory),
+which gives the number of workers one driver can feed.
 
 (e) with `--ltx-model`, the LTX backend on the local executor with that model.
 """
@@ -33,10 +34,12 @@ import pandas as pd
 
 from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import read_rows
-from equime.executors import worker_pythonpath
+from equime.executors import Held, worker_pythonpath
+from equime.faces.sources import resolve_sources
 from equime.generation.config import GenerateConfig
 from equime.generation.pipeline import generate
-from equime.generation.tasks import store_result
+from equime.generation.plan import build_plan
+from equime.generation.tasks import RenderTask, render_sample, store_result
 from equime.video.mp4 import encode_mp4_bytes, read_mp4
 
 PAPER_VIDEOS = 75_000
@@ -134,6 +137,25 @@ def driver_cost(source: Path, out: Path, holders: int, rounds: int) -> tuple[flo
     return receive / count, write / count, count
 
 
+def render_seconds(cfg: GenerateConfig, root: Path) -> float:
+    """Mean time of one render task (frames and encode) as a worker runs it, face in memory."""
+    layout = DatasetLayout(root)
+    faces = [(s.face_id, s.attributes) for s in resolve_sources("demo", None)]
+    plan = [r for r in build_plan(cfg, faces) if layout.face_path(r.face_id).is_file()]
+    options = tuple(sorted(cfg.generator_options.items()))
+    expected = read_rows(layout)
+    total = 0.0
+    for i, row in enumerate([plan[0], *plan]):  # the first, untimed, builds the generator
+        face = Held(layout.face_path(row.face_id).read_bytes())
+        task = RenderTask("", row, cfg.generator, options, cfg.crf, cfg.preset, face, False)
+        start = time.perf_counter()
+        result = render_sample(task)
+        if i:
+            total += time.perf_counter() - start
+        assert result["row"]["sha256"] == expected[row.sample_id]["sha256"]
+    return total / len(plan)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-face", type=int, default=1)
@@ -172,6 +194,7 @@ def main() -> None:
         )
         rows = list(read_rows(DatasetLayout(Path(tmp) / "local")).values())
         encode = encode_seconds(Path(tmp) / "local", rows, local.crf, local.preset)
+        render = render_seconds(local, Path(tmp) / "local")
         size_kb = sum((Path(tmp) / "local" / r["file_name"]).stat().st_size for r in rows) / 1e3
         cost = receive + write
         print(
@@ -181,8 +204,9 @@ def main() -> None:
         print(
             f"    encode one video: {encode * 1e3:.0f} ms -> driver / encode = {cost / encode:.3f}"
         )
+        print(f"    one render task (warp frames + encode): {render * 1e3:.0f} ms")
         print(f"    one driver takes {1 / cost:.0f} videos/s; workers it can feed:")
-        print(f"      warp at {baseline:.2f} s/video/worker (a): {baseline / cost:.0f}")
+        print(f"      warp at {render:.2f} s/video/worker: {render / cost:.0f}")
         lo, hi = LTX_H100_S
         print(
             f"      LTX paper preset at ~{lo:.0f}-{hi:.0f} s/video/GPU: "
