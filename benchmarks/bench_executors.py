@@ -180,6 +180,7 @@ def main() -> None:
             f"{time.perf_counter() - start:.1f} s (not counted)"
         )
         runs = {"b": ("workers write (--write-on-workers)", True), "c": ("results via Ray", None)}
+        ray_each = {}
         for key, (label, on_workers) in runs.items():
             cfg = GenerateConfig(
                 out=f"{tmp}/{key}", executor="ray", write_on_workers=on_workers, **base
@@ -188,6 +189,10 @@ def main() -> None:
             each = per_video(f"({key}) warp, ray, {label}", seconds, made, args.workers)
             same = hashes(Path(tmp) / key).equals(hashes(Path(tmp) / "local"))
             print(f"    ({key}) / (a) = {each / baseline:.2f}; same dataset as (a): {same}")
+            ray_each[key] = each
+        print(
+            f"    results via Ray / workers write = (c) / (b) = {ray_each['c'] / ray_each['b']:.2f}"
+        )
 
         receive, write, count = driver_cost(
             Path(tmp) / "local", Path(tmp) / "driver", args.workers, args.rounds
