@@ -43,6 +43,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--address", help="ray: cluster address (default: start a local cluster)")
     p.add_argument("--retries", type=int, help="ray: retries after a worker dies (default 2)")
     p.add_argument(
+        "--write-on-workers",
+        action=argparse.BooleanOptionalAction,
+        help="ray: workers write into --out (a disk every node shares) instead of returning "
+        "videos to this machine (default: only on a local cluster)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", default=None, help="replace the --out folder"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)

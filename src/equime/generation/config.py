@@ -21,6 +21,7 @@ from equime.settings_file import read_settings
 
 RUNTIME_FIELDS = frozenset(
     {"out", "workers", "overwrite", "face_model", "progress", "executor", "address", "retries"}
+    | {"write_on_workers"}
 )
 
 
@@ -62,6 +63,9 @@ class GenerateConfig:
     executor: str = "local"  # local | ray
     address: str | None = None  # ray: cluster address (default: start a local one)
     retries: int = 2  # ray: attempts after a worker dies, before the sample is rejected
+    # ray: workers write into `out` (shared disk) or return videos to the driver; None: they
+    # write only on a cluster equime started on this machine
+    write_on_workers: bool | None = None
 
     def __post_init__(self) -> None:
         self.emotions = parse_emotions(self.emotions)

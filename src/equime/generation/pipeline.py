@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,13 @@ from equime.faces.sources import SourceImage, find_sources
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.generation.config import GenerateConfig
 from equime.generation.plan import PlanRow, build_plan
-from equime.generation.tasks import FaceTask, RenderTask, prepare_faces, render_sample
+from equime.generation.tasks import (
+    FaceTask,
+    RenderTask,
+    prepare_faces,
+    render_sample,
+    store_result,
+)
 from equime.synth.base import generator_factory
 
 log = logging.getLogger(__name__)
@@ -173,19 +180,16 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     done = finished_rows(layout, plan, version)
     report.skipped = len(done)
     todo = [row for row in plan if row.sample_id not in done]
-    options = tuple(sorted(cfg.generator_options.items()))
-    tasks = [
-        RenderTask(str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset)
-        for row in todo
-    ]
     rows = dict(done)
-    renderer = render_executor(cfg) if tasks else executor
+    renderer = render_executor(cfg) if todo else executor
+    tasks = render_tasks(cfg, layout, todo, renderer)
     try:
-        with _progress(cfg, len(tasks), "videos", "video") as bar:
+        with _progress(cfg, len(todo), "videos", "video") as bar:
             for result in renderer.map(render_sample, tasks, on_error=_rejected_task):
                 if "rejected" in result:
                     report.rejected.append({"stage": "render", **result["rejected"]})
                 else:
+                    result = store_result(layout, result)  # a returned video is written here
                     rows[result["row"]["id"]] = result["row"]
                     report.made += 1
                 bar.update()
@@ -194,6 +198,25 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
         if hasattr(renderer, "close"):
             renderer.close()
     return report
+
+
+def render_tasks(
+    cfg: GenerateConfig, layout: DatasetLayout, todo: list[PlanRow], executor: Executor
+) -> Iterator[RenderTask]:
+    """Tasks made as the executor asks for them. Workers that do not share this disk (a Ray
+    cluster equime did not start here, unless --write-on-workers) get each face through the
+    executor, shared once per face, and return videos for the driver to write."""
+    on_workers = cfg.write_on_workers
+    if on_workers is None:
+        on_workers = executor.shares_disk
+    options = tuple(sorted(cfg.generator_options.items()))
+    face_id, face = None, None
+    for row in todo:  # plan rows come grouped by face
+        if not on_workers and row.face_id != face_id:
+            face_id, face = row.face_id, executor.share(layout.face_path(row.face_id).read_bytes())
+        yield RenderTask(
+            str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset, face, on_workers
+        )
 
 
 def _rejected_task(task: RenderTask, reason: str) -> dict:
