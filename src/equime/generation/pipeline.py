@@ -24,6 +24,8 @@ from equime.executors import Executor, check_address, create_executor
 from equime.faces.sources import SourceImage, resolve_sources
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.generation.config import GenerateConfig
+from equime.generation.long import build_long_plan, write_intervals
+from equime.generation.long_render import render_long
 from equime.generation.plan import PlanRow, build_plan
 from equime.generation.tasks import FaceTask, RenderTask, prepare_faces, render_sample
 from equime.synth.base import generator_factory
@@ -158,7 +160,9 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     executor = create_executor("local", workers=cfg.workers)
 
     faces, report.rejected = _prepare(cfg, layout, sources, executor)
-    plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
+    plan = (build_plan if cfg.long is None else build_long_plan)(  # type: ignore[operator]
+        cfg, [(s.face_id, s.attributes) for s in faces]
+    )
     write_plan(layout, plan)
     report.planned = len(plan)
     version = getattr(generator_factory(cfg.generator), "version", None)
@@ -174,7 +178,8 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     renderer = render_executor(cfg) if tasks else executor
     try:
         with _progress(cfg, len(tasks), "videos", "video") as bar:
-            for result in renderer.map(render_sample, tasks, on_error=_rejected_task):
+            render = render_sample if cfg.long is None else render_long
+            for result in renderer.map(render, tasks, on_error=_rejected_task):
                 if "rejected" in result:
                     report.rejected.append({"stage": "render", **result["rejected"]})
                 else:
@@ -219,6 +224,8 @@ def _finish(
 ) -> None:
     """Write what is finished, even when the run was interrupted."""
     frame = write_metadata(layout, rows)
+    if cfg.long is not None:
+        write_intervals(layout, frame)
     rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
     if layout.rejected.is_file():  # keep what later stages rejected (`equime verify --reject`)
         previous = pd.read_csv(layout.rejected, dtype=str, keep_default_na=False)
