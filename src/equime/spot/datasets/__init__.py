@@ -77,11 +77,17 @@ def read_sheet(
         raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
     except (OSError, ValueError) as exc:
         raise EquimeError(f"{path}: cannot read the sheet ({exc})") from None
-    wanted = {_norm(a): key.lstrip("?") for key, names in aliases.items() for a in names}
+    wanted = {_norm(a) for names in aliases.values() for a in names}
     for i, row in raw.iterrows():
-        hits = {j: wanted[_norm(v)] for j, v in row.items() if _norm(v) in wanted}
-        if len(hits) >= 3:
-            table = raw.iloc[i + 1 :].rename(columns=hits)[list(dict.fromkeys(hits.values()))]
+        cells = {_norm(v): j for j, v in reversed(list(row.items()))}  # first occurrence wins
+        if len(wanted & set(cells)) >= 3:
+            chosen = {}  # key -> column: the first of its names (in the order given) present
+            for key, names in aliases.items():
+                found = [cells[_norm(a)] for a in names if _norm(a) in cells]
+                if found:
+                    chosen[key.lstrip("?")] = found[0]
+            table = raw.iloc[i + 1 :][list(chosen.values())]
+            table.columns = list(chosen)
             break
     else:
         raise EquimeError(f"{path}: no header row with {', '.join(k.lstrip('?') for k in aliases)}")
