@@ -6,7 +6,9 @@ against verify's read-out.
 
 Makes `equime generate --demo --long` (both demo faces, 256x256, 24 fps, default 20 s), then
 (a) decodes every video in this process (the baseline), (b) spots every video on `--workers`
-processes (`equime spot`'s own code: face detection once, flow, peaks), (c) scores the spots
+cores (`equime spot`'s own code: face detection once, flow, peaks; with no more videos than
+cores the cores go to flow threads inside one process, else to processes) and the first video
+on one core, (c) scores the spots
 against intervals.csv (MEGC: IoU >= 0.5, per type and overall), and (d) cuts every
 micro-expression out of its long video with a neutral lead-in and reads it with verify (flow
 read-out, spotting): onset, apex and offset against intervals.csv.
@@ -116,9 +118,9 @@ def main() -> None:
         print(table.round(3).to_string())
         print(
             f"decode (1 process): {decode_s:.2f} s = {seconds / decode_s:.0f}x real time\n"
-            f"spot ({args.workers} processes, {len(items)} videos): {spot_s:.2f} s = "
+            f"spot ({args.workers} cores, {len(items)} videos): {spot_s:.2f} s = "
             f"{seconds / spot_s:.1f}x real time, {spot_s / decode_s:.1f}x decode time\n"
-            f"spot (1 process, first video incl. start-up): {one_s:.2f} s = "
+            f"spot (1 core, first video incl. face detection): {one_s:.2f} s = "
             f"{seconds / len(items) / one_s:.1f}x real time"
         )
         record = {

@@ -18,7 +18,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -142,26 +144,41 @@ def motion_signal(disp: np.ndarray, fps: float, cfg: MotionConfig) -> np.ndarray
 
 
 def face_motion(
-    frames: Iterable[np.ndarray], fps: float, cfg: MotionConfig, landmarker, name: str
+    frames: Iterable[np.ndarray],
+    fps: float,
+    cfg: MotionConfig,
+    landmarker,
+    name: str,
+    threads: int = 1,
 ) -> MotionCurve:
     """The signal of one video: landmarks once, on the first frame with a face (looked for in
-    the first few frames), then flow for every frame."""
+    the first 30 frames), then flow for every frame. Frames are independent given the reference,
+    so `threads` > 1 computes flows concurrently (OpenCV releases the GIL) while this thread
+    decodes; at most 4 frames per thread wait in memory, so minutes of video never pile up."""
     motion = None
-    disp = []
+    disp: list = []
     skipped = 0
+    frames = iter(frames)
     for rgb in frames:
-        if motion is None:
-            found = landmarker.detect(rgb)
-            if not found:
-                skipped += 1
-                if skipped > 30:
-                    raise EquimeError(f"{name}: no face in its first 30 frames")
-                disp.append(None)
-                continue
+        found = landmarker.detect(rgb)
+        if found:
             motion = FaceMotion(rgb, found[0].landmarks, cfg)
-        disp.append(motion(rgb))
+            disp.append(motion(rgb))
+            break
+        skipped += 1
+        if skipped >= 30:
+            raise EquimeError(f"{name}: no face in its first 30 frames")
     if motion is None:
         raise EquimeError(f"{name}: no face found (or no frames)")
-    first = disp[skipped]
-    stacked = np.stack([first if d is None else d for d in disp])
+    if threads <= 1:
+        disp += [motion(rgb) for rgb in frames]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            waiting: deque = deque()
+            for rgb in frames:
+                waiting.append(pool.submit(motion, rgb))
+                if len(waiting) >= 4 * threads:
+                    disp.append(waiting.popleft().result())
+            disp += [f.result() for f in waiting]
+    stacked = np.stack([disp[0]] * skipped + disp)  # frames before the face: as the reference
     return MotionCurve(motion_signal(stacked, fps, cfg), fps, len(motion.points))

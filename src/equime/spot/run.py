@@ -42,6 +42,7 @@ class SpotTask:
     item: SpotItem
     cfg: SpotConfig
     face_model: str | None
+    threads: int = 1  # flow threads inside this video's process
 
 
 def _fps(item: SpotItem, fallback: float) -> float:
@@ -73,7 +74,9 @@ def spot_one(task: SpotTask) -> dict:
             raise EquimeError(f"{item.name}: video is missing ({path})")
         fps = _fps(item, DEFAULT_FPS)
         with Landmarker(task.face_model, max_faces=1) as landmarker:
-            curve = face_motion(iter_frames(path), fps, task.cfg.motion, landmarker, item.name)
+            curve = face_motion(
+                iter_frames(path), fps, task.cfg.motion, landmarker, item.name, task.threads
+            )
     except EquimeError as exc:
         return {"name": item.name, "error": str(exc)}
     spots = spot_signal(curve.signal, fps, task.cfg)
@@ -102,13 +105,21 @@ def spot_items(
     workers: int = 1,
     progress: bool = True,
 ) -> tuple[list[dict], list[dict]]:
-    """(results, errors) in the items' order; one video per task (long videos are long)."""
+    """(results, errors) in the items' order; one video per task (long videos are long). The
+    cores go to processes when there are more videos than cores, else to flow threads inside
+    each video (no process start-up: a spawned worker pays seconds of imports)."""
+    import os
+
     from equime.executors import create_executor
 
-    executor = create_executor("local", workers=workers)
+    cores = workers if workers > 0 else (os.cpu_count() or 1)
+    processes = cores if len(items) > cores else 1
+    threads = max(1, cores // processes)
+    executor = create_executor("local", workers=processes)
     done: dict[str, dict] = {}
+    tasks = [SpotTask(i, cfg, face_model, threads) for i in items]
     with tqdm(total=len(items), desc="spot", unit="video", disable=not progress) as bar:
-        for res in executor.map(spot_one, [SpotTask(i, cfg, face_model) for i in items]):
+        for res in executor.map(spot_one, tasks):
             done[res["name"]] = res
             bar.update()
     ordered = [done[i.name] for i in items]
