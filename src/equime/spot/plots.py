@@ -28,7 +28,7 @@ def plot_video(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(12, 3.8), dpi=100)
+    fig, ax = plt.subplots(figsize=(12, 4.2), dpi=100)
     frames = np.arange(len(z))
     ax.plot(frames, z, lw=0.9, color="0.2", label="face motion (noise units)")
     ax.axhline(threshold, color="k", ls=":", lw=0.8, label=f"threshold {threshold:g}")
@@ -61,7 +61,7 @@ def plot_video(
     ax.set_xlabel(f"frame ({fps:g} fps)")
     ax.set_ylabel("rise / noise")
     ax.set_title(name, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, frameon=False)
     fig.tight_layout()
     out = path / f"{folder_part(name)}.png"
     path.mkdir(parents=True, exist_ok=True)
