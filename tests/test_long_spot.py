@@ -37,15 +37,29 @@ def long_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_spot_on_the_demo_scores_overall_f1_at_least_half(long_demo: Path, capsys) -> None:
-    assert main(["spot", str(long_demo), "--workers", "2", "--no-progress"]) == 0
+    assert main(["spot", str(long_demo), "--workers", "2", "--recognise", "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "2 videos spotted" in shown
     score = pd.read_csv(long_demo / "spot" / "score.csv", index_col=0)
     assert score.loc["overall", "f1"] >= 0.5
     assert score.loc["me", "truth"] >= 6 and score.loc["mae", "truth"] >= 2  # both types present
     assert score.loc["me", "f1"] >= 0.5 and score.loc["mae", "f1"] >= 0.5
+    # spot-then-recognise: each interval named by f_Z of its apex AUs; STRS = F1 x analysis F1
+    assert score.loc["overall", "strs"] == pytest.approx(
+        score.loc["overall", "f1"] * score.loc["overall", "analysis_f1"]
+    )
+    assert score.loc["overall", "strs"] >= 0.5
     spots = pd.read_csv(long_demo / "spot" / "spots.csv")
-    assert list(spots.columns) == ["video", "type", "onset", "apex", "offset", "score"]
+    assert list(spots.columns) == [
+        "video",
+        "type",
+        "onset",
+        "apex",
+        "offset",
+        "score",
+        "emotion",
+        "aus",
+    ]
     assert len(list((long_demo / "spot" / "plots").glob("*.png"))) == 2
     signal = pd.read_parquet(long_demo / "spot" / "signal.parquet")
     assert signal.groupby("video").size().tolist() == [288, 288]

@@ -33,6 +33,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--workers", type=int, default=1, help="parallel processes (default 1; 0 = all cores)"
     )
+    p.add_argument(
+        "--recognise",
+        action="store_true",
+        help="name each interval's emotion from its apex AUs (f_Z): spots.csv gets emotion, "
+        "the score STRS",
+    )
     p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the per-video PNGs")
     p.add_argument("--face-model", help="path to face_landmarker.task")
     p.add_argument("--no-progress", dest="progress", action="store_false")
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         args.plots,
         args.iou,
         str(root),
+        args.recognise,
     )
     for e in errors:
         print(f"equime: {e['error']}")

@@ -43,6 +43,7 @@ class SpotTask:
     cfg: SpotConfig
     face_model: str | None
     threads: int = 1  # flow threads inside this video's process
+    recognise: bool = False  # name each interval's emotion (spot.recognise): STRS
 
 
 def _fps(item: SpotItem, fallback: float) -> float:
@@ -79,23 +80,23 @@ def spot_one(task: SpotTask) -> dict:
             )
     except EquimeError as exc:
         return {"name": item.name, "error": str(exc)}
-    spots = spot_signal(curve.signal, fps, task.cfg)
-    return {
-        "name": item.name,
-        "fps": fps,
-        "signal": curve.signal,
-        "spots": [
-            {
-                "video": item.name,
-                "type": s.type,
-                "onset": s.onset,
-                "apex": s.apex,
-                "offset": s.offset,
-                "score": round(s.score, 3),
-            }
-            for s in spots
-        ],
-    }
+    spots = [
+        {
+            "video": item.name,
+            "type": s.type,
+            "onset": s.onset,
+            "apex": s.apex,
+            "offset": s.offset,
+            "score": round(s.score, 3),
+        }
+        for s in spot_signal(curve.signal, fps, task.cfg)
+    ]
+    if task.recognise:
+        from equime.spot.recognise import recognise
+
+        with Landmarker(task.face_model, max_faces=1) as landmarker:
+            spots = recognise(path, spots, landmarker)
+    return {"name": item.name, "fps": fps, "signal": curve.signal, "spots": spots}
 
 
 def spot_items(
@@ -104,6 +105,7 @@ def spot_items(
     face_model: str | None = None,
     workers: int = 1,
     progress: bool = True,
+    recognise: bool = False,
 ) -> tuple[list[dict], list[dict]]:
     """(results, errors) in the items' order; one video per task (long videos are long). The
     cores go to processes when there are more videos than cores, else to flow threads inside
@@ -117,7 +119,7 @@ def spot_items(
     threads = max(1, cores // processes)
     executor = create_executor("local", workers=processes)
     done: dict[str, dict] = {}
-    tasks = [SpotTask(i, cfg, face_model, threads) for i in items]
+    tasks = [SpotTask(i, cfg, face_model, threads, recognise) for i in items]
     with tqdm(total=len(items), desc="spot", unit="video", disable=not progress) as bar:
         for res in executor.map(spot_one, tasks):
             done[res["name"]] = res
@@ -149,12 +151,14 @@ def run_spot(
     plots: bool = True,
     iou_threshold: float = 0.5,
     source: str = "",
+    recognise: bool = False,
 ):
     """Spot every item, write the outputs; returns (spots table, score or None, errors)."""
     if not items:
         raise EquimeError(f"{source or out}: no videos to spot")
-    results, errors = spot_items(items, cfg, face_model, workers, progress)
-    spots = pd.DataFrame([s for r in results for s in r["spots"]], columns=SPOT_COLUMNS)
+    results, errors = spot_items(items, cfg, face_model, workers, progress, recognise)
+    columns = [*SPOT_COLUMNS, "emotion", "aus"] if recognise else SPOT_COLUMNS
+    spots = pd.DataFrame([s for r in results for s in r["spots"]], columns=columns)
     curves = []
     for r in results:
         base, noise = noise_of(r["signal"])
@@ -195,6 +199,7 @@ def run_spot(
         "equime": __version__,
         "source": source,
         "config": cfg.to_dict(),
+        "recognise": recognise,
         "videos": len(results),
         "errors": errors,
         "versions": {**versions("mediapipe", "numpy", "scipy"), "opencv": _cv2_version()},
