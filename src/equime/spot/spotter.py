@@ -92,7 +92,7 @@ def spot_signal(signal: np.ndarray, fps: float, cfg: SpotConfig) -> list[Spotted
     for kind, width in (("me", cfg.me_smooth), ("mae", max(1, round(cfg.mae_smooth_s * fps)))):
         s = _smooth(rise, width)
         peaks, _ = find_peaks(s, height=height, prominence=height / 2)
-        for p in peaks:
+        for p in map(int, peaks):
             lo, hi = max(0, p - half_window), min(len(s), p + half_window + 1)
             apex = lo + int(np.argmax(fine[lo:hi])) if kind == "mae" else int(p)
             onset, offset = _edges(fine, apex, cfg.edge_level * fine[apex])
