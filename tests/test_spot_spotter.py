@@ -58,8 +58,8 @@ def test_flat_video_has_no_spots_and_bad_settings_fail() -> None:
     assert spot_signal(s, FPS, SpotConfig()) == []
     with pytest.raises(EquimeError, match="edge_level"):
         SpotConfig(edge_level=1.5)
-    with pytest.raises(EquimeError, match="scale"):
-        SpotConfig(motion=MotionConfig(scale=0))
+    with pytest.raises(EquimeError, match="face_px"):
+        SpotConfig(motion=MotionConfig(face_px=8))
 
 
 def test_running_median_follows_drift_not_expressions() -> None:

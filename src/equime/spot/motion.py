@@ -1,9 +1,10 @@
 """The spotter's signal: how much the face itself moved, frame by frame, from optical flow.
 
 1. Reference: the first frame where MediaPipe finds a face (one detection per video).
-2. Flow: Farneback optical flow from the reference to every frame on the face's box, at
-   `scale` of its size (half: micro-expressions move skin 1-4 px on a 256 px face; halved they
-   are still well above Farneback's sub-pixel resolution, and it costs a quarter), read at grid
+2. Flow: Farneback optical flow from the reference to every frame on the face's box, resized
+   to `face_px` pixels (96: about half of a 256 px video's face box; micro-expressions move skin
+   1-4 px there, halved still well above Farneback's sub-pixel resolution, at a quarter of the
+   cost; a 200 fps SAMM face of 500 px costs the same per frame), read at grid
    points inside the face oval. The eyes are left out (a blink is the face's largest fast motion
    and no expression; MEGC spotting baselines mask them too).
 3. Head motion out: the similarity transform that best moves the stable landmarks (upper face
@@ -39,7 +40,8 @@ EYE_MARGIN = 0.12  # IOD around each eye (lid crease to lower lid) left out of t
 
 @dataclass(frozen=True)
 class MotionConfig:
-    scale: float = 0.5  # flow at this share of the face box's size
+    face_px: int = 96  # flow on the face box resized to this many pixels (its larger side):
+    # the same cost and the same motion resolution (relative to the face) at any video size
     grid_spacing: float = 0.06  # IOD between grid points
     detrend_s: float = 9.0  # running median removed from each point (0 = off)
     top: float = 0.1  # share of points (the most moving) averaged into the signal
@@ -73,7 +75,9 @@ class FaceMotion:
             int(max(x0 - pad, 0)),
             int(min(x1 + pad + 1, w)),
         )
-        self.scale = cfg.scale
+        self.scale = min(
+            1.0, cfg.face_px / max(self.box[1] - self.box[0], self.box[3] - self.box[2])
+        )
         self.iod = regions.face_frame(pts).iod
         step = max(cfg.grid_spacing * self.iod, 1.0)
         xs, ys = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))

@@ -4,7 +4,7 @@ expression type, intervals typed by duration.
 1. Rise: signal minus its median over the video (the still face), in units of its noise (1.4826
    x the median absolute deviation: robust to the expressions themselves).
 2. Peaks at two scales (`scipy.signal.find_peaks`): micro on the signal lightly smoothed
-   (`me_smooth` frames), macro on it smoothed over `mae_smooth_s`; a peak counts when it rises
+   (`me_smooth_s`), macro on it smoothed over `mae_smooth_s`; a peak counts when it rises
    `z_threshold` noise units and `min_rise` IOD above the still face (the IOD floor keeps a
    very still video's tiny wobbles, e.g. skin pulled near a blinking eye, from counting).
 3. Interval: from the apex (the lightly smoothed peak) out to where the signal falls to
@@ -35,7 +35,7 @@ class SpotConfig:
     min_rise: float = 0.012  # IOD: least rise of the signal that counts
     edge_level: float = 0.15
     me_max_s: float = 0.5  # a micro-expression's whole duration
-    me_smooth: int = 3  # frames
+    me_smooth_s: float = 0.125  # micro scale's smoothing (3 frames at 24 fps)
     mae_smooth_s: float = 0.25
     min_s: float = 0.08  # shorter intervals are dropped
 
@@ -44,7 +44,7 @@ class SpotConfig:
             (self.z_threshold > 0, f"z_threshold {self.z_threshold} must be positive"),
             (0 < self.edge_level < 1, f"edge_level {self.edge_level} must be in (0, 1)"),
             (self.me_max_s > 0, f"me_max_s {self.me_max_s} must be positive"),
-            (0 < self.motion.scale <= 1, f"scale {self.motion.scale} must be in (0, 1]"),
+            (self.motion.face_px >= 32, f"face_px {self.motion.face_px} must be at least 32"),
         ]
         for ok, message in checks:
             if not ok:
@@ -85,11 +85,12 @@ def spot_signal(signal: np.ndarray, fps: float, cfg: SpotConfig) -> list[Spotted
     """Typed intervals from one video's motion signal, in onset order."""
     base, noise = noise_of(signal)
     rise = signal - base
-    fine = _smooth(rise, cfg.me_smooth)
+    fine_width = max(1, round(cfg.me_smooth_s * fps))
+    fine = _smooth(rise, fine_width)
     height = max(cfg.z_threshold * noise, cfg.min_rise)
     half_window = max(1, round(cfg.mae_smooth_s * fps / 2))
     candidates: list[Spotted] = []
-    for kind, width in (("me", cfg.me_smooth), ("mae", max(1, round(cfg.mae_smooth_s * fps)))):
+    for kind, width in (("me", fine_width), ("mae", max(1, round(cfg.mae_smooth_s * fps)))):
         s = _smooth(rise, width)
         peaks, _ = find_peaks(s, height=height, prominence=height / 2)
         for p in map(int, peaks):
