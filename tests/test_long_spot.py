@@ -132,3 +132,64 @@ def test_spot_a_plain_video_file(long_demo: Path, tmp_path: Path) -> None:
     assert set(pd.read_csv(out / "spots.csv")["video"]) == {"clip"}
     assert pd.read_csv(out / "score.csv", index_col=0).loc["overall", "f1"] >= 0.5
     assert main(["spot", str(tmp_path / "nothing.mp4")]) == 2
+
+
+def test_spot_a_real_dataset_layout_through_its_loader(long_demo: Path, tmp_path: Path) -> None:
+    """One long video laid out as SAMM-LV (frame files 006_1_0001.jpg..., a release sheet with
+    1-based frame numbers and `Micro - 1/2` / `Macro` types): the loader's positions meet the
+    spotter's, so `equime spot --format samm-lv` scores as on the MP4."""
+    intervals = pd.read_csv(long_demo / "intervals.csv")
+    first = intervals[intervals["video"] == intervals["video"].iloc[0]]
+    frames = read_mp4(long_demo / first["file_name"].iloc[0])
+    folder = tmp_path / "SAMM_longvideos" / "006_1"
+    folder.mkdir(parents=True)
+    for k, frame in enumerate(frames, start=1):
+        cv2.imwrite(str(folder / f"006_1_{k:04d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    header = [
+        "Subject",
+        "Filename",
+        "Inducement Code",
+        "Onset",
+        "Apex",
+        "Offset",
+        "Duration",
+        "Type",
+        "Action Units",
+        "Notes",
+    ]
+    rows = [
+        [
+            "006",
+            f"006_1_{i + 1}",
+            1,
+            e.onset + 1,
+            e.apex + 1,
+            e.offset + 1,
+            e.offset - e.onset,
+            "Micro - 1/2" if e.type == "me" else "Macro",
+            "",
+            "",
+        ]
+        for i, e in enumerate(first.itertuples())
+    ]
+    notes = [["SAMM Long Videos", *[""] * 9]] * 9
+    pd.DataFrame([*notes, header, *rows]).to_excel(
+        tmp_path / "SAMM_LongVideos_V2_Release.xlsx", header=False, index=False
+    )
+    out = tmp_path / "out"
+    args = [
+        "spot",
+        str(tmp_path),
+        "--format",
+        "samm-lv",
+        "--fps",
+        "24",
+        "--out",
+        str(out),
+        "--no-plots",
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    score = pd.read_csv(out / "score.csv", index_col=0)
+    assert score.loc["overall", "truth"] == len(first) and score.loc["overall", "f1"] >= 0.5
+    assert set(pd.read_csv(out / "spots.csv")["video"]) == {"006_1"}
