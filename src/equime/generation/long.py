@@ -286,7 +286,30 @@ def intervals_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_intervals(layout: DatasetLayout, frame: pd.DataFrame) -> None:
-    """intervals.csv beside metadata.csv: the ground truth `equime spot` scores itself against."""
-    write_text_atomic(
-        layout.root / "intervals.csv", intervals_table(frame).to_csv(index=False), layout.tmp
-    )
+    """intervals.csv beside metadata.csv: the ground truth `equime spot` scores itself against;
+    and the contact sheet: the first video's events, a row each."""
+    table = intervals_table(frame)
+    write_text_atomic(layout.root / "intervals.csv", table.to_csv(index=False), layout.tmp)
+    if len(table):
+        write_long_contact_sheet(layout, table[table["video"] == table["video"].iloc[0]])
+
+
+def write_long_contact_sheet(layout: DatasetLayout, events: pd.DataFrame, most: int = 8) -> None:
+    """One row per event (type, label): frames from onset to offset and |apex - onset|. Only the
+    events' frames are kept while decoding: a long video never sits in memory whole."""
+    from equime.dataset.contact_sheet import contact_sheet, save_png
+    from equime.video.mp4 import iter_video
+
+    events = events.head(most)
+    wanted = {t for e in events.itertuples() for t in range(e.onset, e.offset + 1)}
+    kept = {}
+    for t, rgb in enumerate(iter_video(layout.root / events["file_name"].iloc[0])):
+        if t in wanted:
+            kept[t] = rgb
+        if t >= max(wanted):
+            break
+    rows = []
+    for e in events.itertuples():
+        clip = np.stack([kept[t] for t in range(e.onset, e.offset + 1)])
+        rows.append((f"{e.type} {e.label}", clip, 0, e.apex - e.onset, e.offset - e.onset))
+    save_png(contact_sheet(rows), layout.contact_sheet, layout.tmp)

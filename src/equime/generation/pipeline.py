@@ -240,7 +240,7 @@ def _finish(
     write_card(
         layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list
     )
-    if len(frame):
+    if len(frame) and cfg.long is None:  # long videos: write_intervals draws their events
         from equime.dataset.contact_sheet import write_dataset_contact_sheet
 
         write_dataset_contact_sheet(layout, frame, cfg.emotions)
