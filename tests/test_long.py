@@ -60,6 +60,7 @@ def test_intervals_csv_lists_every_event_of_the_metadata(clean_run: Path) -> Non
     intervals = pd.read_csv(clean_run / "intervals.csv")
     assert len(meta) == 1 and meta.loc[0, "label"] == "long" and meta.loc[0, "n_frames"] == 192
     assert meta.loc[0, "file_name"].startswith("videos/long/")
+    assert (clean_run / "contact_sheet.png").stat().st_size > 10_000  # a row per event
     assert list(intervals.columns[:8]) == [
         "video",
         "file_name",
@@ -158,3 +159,23 @@ def test_kill_during_long_generation_then_rerun_equals_uninterrupted(tmp_path: P
         assert (killed / name).read_text() == (reference / name).read_text(), name
     for video in (reference / "videos").rglob("*.mp4"):
         assert (killed / video.relative_to(reference)).read_bytes() == video.read_bytes()
+
+
+def test_long_videos_compose_the_same_in_a_memory_map(
+    demo_faces, tmp_path: Path, monkeypatch
+) -> None:
+    """Minutes of video are composed in a memory-mapped file: same frames as in memory."""
+    from equime.generation import long_render
+
+    cfg = GenerateConfig(
+        out=str(tmp_path), size=256, long={"duration_s": 4, "micro": [1, 1], "macro": [0, 0]}
+    )
+    row = plan_long(cfg, demo_faces[0].face_id, 0, {})
+    generator = long_render.event_generator("warp", ())
+    direct = long_render.compose(demo_faces[0], row, generator, {})
+    monkeypatch.setattr(long_render, "IN_MEMORY_BYTES", 0)
+    with long_render.frame_buffer(tmp_path, direct.shape) as frames:
+        assert isinstance(frames, np.memmap)
+        long_render.compose(demo_faces[0], row, generator, {}, frames)
+        assert np.array_equal(frames, direct)
+    assert list(tmp_path.glob(".frames-*")) == []  # the map is removed afterwards

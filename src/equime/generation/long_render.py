@@ -18,6 +18,10 @@ import hashlib
 import inspect
 import json
 import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -179,15 +183,41 @@ def sensor_noise(frames: np.ndarray, std: float, rng: np.random.Generator) -> No
         cv2.subtract(frames[t], cv2.LUT(draw, minus), dst=frames[t])
 
 
-# --- one long video --------------------------------------------------------------------------
+# --- one long video ---
+
+IN_MEMORY_BYTES = 256 * 2**20  # larger videos are composed in a memory map under .equime/tmp
+
+
+@contextmanager
+def frame_buffer(tmp: Path, shape: tuple[int, ...]) -> Iterator[np.ndarray]:
+    """A (T, S, S, 3) uint8 buffer: in memory when small, else a memory-mapped file removed
+    afterwards (a 10-minute 256 px video is 2.8 GB of frames)."""
+    if int(np.prod(shape)) <= IN_MEMORY_BYTES:
+        yield np.empty(shape, np.uint8)
+        return
+    tmp.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".frames-", suffix=".u8", dir=tmp)
+    os.close(fd)
+    try:
+        frames = np.memmap(name, dtype=np.uint8, mode="w+", shape=shape)
+        yield frames
+        del frames
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def compose(
-    face: Face, row: LongPlanRow, generator: Generator, options: dict[str, Any]
+    face: Face,
+    row: LongPlanRow,
+    generator: Generator,
+    options: dict[str, Any],
+    frames: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The frames (n, S, S, 3) uint8 of one long video."""
+    """The frames (n, S, S, 3) uint8 of one long video, into `frames` when given (a memory map:
+    minutes of video need not sit in memory)."""
     image = np.ascontiguousarray(face.image)
-    frames = np.empty((row.n_frames, face.size, face.size, 3), np.uint8)
+    if frames is None:
+        frames = np.empty((row.n_frames, face.size, face.size, 3), np.uint8)
     frames[:] = image
     for event in row.events:
         spec = SynthSpec(event.aus, event.label, event.timeline(row.fps), event.seed)
@@ -219,8 +249,9 @@ def render_long(task: RenderTask) -> dict:
     options = dict(task.generator_options)
     try:
         face, licence = load_face(str(layout.face_path(row.face_id)))
-        frames = compose(face, row, generator, options)
-        data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
+        with frame_buffer(layout.tmp, (row.n_frames, face.size, face.size, 3)) as frames:
+            compose(face, row, generator, options, frames)
+            data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
     except EquimeError as exc:
         return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": str(exc)}}
     except Exception as exc:  # keep the run going; the reason is recorded, not lost
