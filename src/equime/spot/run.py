@@ -232,8 +232,8 @@ def run_spot(
 
 
 def dataset_items(root: Path) -> tuple[list[SpotItem], pd.DataFrame | None]:
-    """A folder made by `equime generate` (metadata.parquet): its videos, and its intervals.csv
-    as ground truth where present (long videos)."""
+    """A folder made by `equime generate` (metadata.parquet): its videos, and as ground truth its
+    intervals.csv (long videos) or, for short clips, each clip's recorded timing."""
     meta = pd.read_parquet(root / "metadata.parquet")
     items = [
         SpotItem(str(r["id"]), str(root / str(r["file_name"])), float(r["fps"]))
@@ -244,7 +244,28 @@ def dataset_items(root: Path) -> tuple[list[SpotItem], pd.DataFrame | None]:
         from equime.spot.intervals import read_intervals
 
         return items, read_intervals(truth_path)
-    return items, None
+    return items, clip_truth(meta)
+
+
+def clip_truth(meta: pd.DataFrame) -> pd.DataFrame | None:
+    """Short clips whose timing is ground truth (the warp's): one micro-expression each."""
+    if "timing_source" not in meta:
+        return None
+    known = meta[(meta["timing_source"] == "ground truth") & meta["onset"].notna()]
+    if known.empty:
+        return None
+    table = pd.DataFrame(
+        {
+            "video": known["id"].astype(str),
+            "type": "me",
+            "onset": known["onset"],
+            "apex": known["apex"],
+            "offset": known["offset"],
+            "emotion": known["target_emotion"],
+            "label": known["label"],
+        }
+    )
+    return check_table(table, "metadata.parquet")
 
 
 def folder_items(path: Path, fps: float | None) -> list[SpotItem]:
