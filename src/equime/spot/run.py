@@ -189,7 +189,8 @@ def run_spot(
         from equime.spot.report import write_score
         from equime.spot.score import score_spots
 
-        known = truth[truth["video"].isin(read)]
+        # the videos asked for: one that could not be read misses its truths (FN), as in MEGC
+        known = truth[truth["video"].isin({i.name for i in items})]
         score = score_spots(known, check_table(spots, "spots"), iou_threshold)
         write_score(
             out, score, {"source": source, "iou": iou_threshold, "videos_scored": len(read)}
