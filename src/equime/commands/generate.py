@@ -52,6 +52,13 @@ def add_parser(sub: Any) -> None:
         "--overwrite", action="store_true", default=None, help="replace the --out folder"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.add_argument(
+        "--long",
+        action="store_true",
+        help="long videos with micro- and macro-expressions, blinks and head drift "
+        "(+ intervals.csv); settings under `long:` in --config",
+    )
+    p.add_argument("--duration", type=float, help="--long: seconds per video (default 20)")
     synthesis_flags(p)
     p.set_defaults(run=run)
 
@@ -76,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     from equime.generation.pipeline import generate
 
     source, path = _source_kind(args)
-    merged = settings(args, skip=("demo", "source", "path"))
+    merged = settings(args, skip=("demo", "source", "path", "long", "duration"))
+    if args.long or args.duration is not None:  # the flags add to a config file's `long:`
+        duration = {} if args.duration is None else {"duration_s": args.duration}
+        prior = merged.get("long")
+        merged["long"] = {**(prior if isinstance(prior, dict) else {}), **duration}
     cfg = GenerateConfig(**{"source": source, "path": path, **merged})
     report = generate(cfg)
     print(

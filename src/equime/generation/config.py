@@ -55,6 +55,7 @@ class GenerateConfig:
     non_smiling: bool = False
     crf: int = 18
     preset: str = "medium"
+    long: dict[str, Any] | None = None  # long videos (generation/long_config.py); None = clips
     # runtime only
     workers: int = 0  # 0 = all cores
     overwrite: bool = False
@@ -77,6 +78,10 @@ class GenerateConfig:
             self.do = parse_intervention(self.do)
         self.intensity_required = tuple(self.intensity_required)  # type: ignore[assignment]
         self.intensity_optional = tuple(self.intensity_optional)  # type: ignore[assignment]
+        if self.long is not None:
+            from equime.generation.long_config import long_settings
+
+            self.long = long_settings(self.long, self.generator)
         self.validate()
 
     def validate(self) -> None:
@@ -126,6 +131,8 @@ class GenerateConfig:
         if not self.balance_by:  # absent when unused: runs made before it keep their fingerprint
             del data["balance_by"]
         data["path"] = str(Path(self.path).resolve()) if self.path else None
+        if self.long is None:  # absent when unused: runs made before it keep their fingerprint
+            del data["long"]
         if self.prompt_template == DEFAULT_TEMPLATE:
             # absent when unused: runs made before templates keep their fingerprint (the rows
             # still record the bundled template's name and hash)

@@ -25,6 +25,8 @@ from equime.executors import Executor, check_address, create_executor
 from equime.faces.sources import SourceImage, find_sources
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.generation.config import GenerateConfig
+from equime.generation.long import build_long_plan, write_intervals
+from equime.generation.long_render import render_long
 from equime.generation.plan import PlanRow, build_plan
 from equime.generation.tasks import (
     FaceTask,
@@ -169,7 +171,9 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
         {"stage": "sources", "path": dup.shown_path, "reason": f"same bytes as {orig.shown_path}"}
         for dup, orig in duplicates
     ]
-    plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
+    plan = (build_plan if cfg.long is None else build_long_plan)(  # type: ignore[operator]
+        cfg, [(s.face_id, s.attributes) for s in faces]
+    )
     write_plan(layout, plan)
     report.planned = len(plan)
     factory = generator_factory(cfg.generator)  # the version known before a model loads (LTX)
@@ -185,7 +189,8 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     tasks = render_tasks(cfg, layout, todo, renderer)
     try:
         with _progress(cfg, len(todo), "videos", "video") as bar:
-            for result in renderer.map(render_sample, tasks, on_error=_rejected_task):
+            render = render_sample if cfg.long is None else render_long
+            for result in renderer.map(render, tasks, on_error=_rejected_task):
                 if "rejected" in result:
                     report.rejected.append({"stage": "render", **result["rejected"]})
                 else:
@@ -250,6 +255,8 @@ def _finish(
 ) -> None:
     """Write what is finished, even when the run was interrupted."""
     frame = write_metadata(layout, rows)
+    if cfg.long is not None:
+        write_intervals(layout, frame)
     rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
     if layout.rejected.is_file():  # keep what later stages rejected (`equime verify --reject`)
         previous = pd.read_csv(layout.rejected, dtype=str, keep_default_na=False)
@@ -264,7 +271,7 @@ def _finish(
     # the card travels with the dataset: the input folder by name only (the run state keeps it)
     fields = {**cfg.dataset_fields(), "path": Path(cfg.path).name if cfg.path else cfg.path}
     write_card(layout, fields, cfg.fingerprint(), frame, len(report.rejected), source_list)
-    if len(frame):
+    if len(frame) and cfg.long is None:  # long videos: write_intervals draws their events
         from equime.dataset.contact_sheet import write_dataset_contact_sheet
 
         write_dataset_contact_sheet(layout, frame, cfg.emotions)

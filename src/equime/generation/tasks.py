@@ -122,7 +122,7 @@ def _generator(name: str, options: tuple[tuple[str, Any], ...]) -> Generator:
     return create_generator(name, **dict(options))
 
 
-def _task_face(task: RenderTask, layout: DatasetLayout) -> tuple[Face, str]:
+def task_face(task: RenderTask, layout: DatasetLayout) -> tuple[Face, str]:
     if task.face is None:
         return load_face(str(layout.face_path(task.row.face_id)))
     return read_face(io.BytesIO(task.face.get()), task.row.face_id)
@@ -138,7 +138,7 @@ def render_sample(task: RenderTask) -> dict:
     # sample would fail the same way. Only per-sample failures become rejections.
     generator = _generator(task.generator, task.generator_options)
     try:
-        face, licence = _task_face(task, layout)
+        face, licence = task_face(task, layout)
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
     except EquimeError as exc:
