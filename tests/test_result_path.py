@@ -77,3 +77,16 @@ def test_faces_are_shared_once_per_face_and_only_without_a_shared_disk(tmp_path:
     executor.shares_disk = True
     tasks = list(render_tasks(cfg, layout, plan, executor))
     assert all(t.write and t.face is None for t in tasks) and executor.shared == [10, 10]
+
+
+def test_long_videos_also_come_back_to_the_driver(tmp_path: Path) -> None:
+    """--long through the returned-results path: the same files as workers writing them."""
+    args = ["generate", *SMALL, "--long", "--duration", "8"]
+    written, returned = tmp_path / "written", tmp_path / "returned"
+    assert main([*args, "--out", str(written)]) == 0
+    assert main([*args, "--out", str(returned), "--no-write-on-workers"]) == 0
+    a, b = (pd.read_parquet(r / "metadata.parquet").set_index("id") for r in (written, returned))
+    pd.testing.assert_frame_equal(a, b)
+    assert (written / "intervals.csv").read_bytes() == (returned / "intervals.csv").read_bytes()
+    for name in a["file_name"]:
+        assert (written / name).read_bytes() == (returned / name).read_bytes()
