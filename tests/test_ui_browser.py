@@ -225,7 +225,7 @@ def test_check_tab_reports_a_dataset_and_refuses_a_plain_folder(page, server, sh
     assert main(["generate", "--demo", "--out", str(dataset), *tiny, "--no-progress"]) == 0
     (server[1] / "datasets" / "not-a-dataset").mkdir()
     page.reload()
-    page.get_by_role("tab", name="Check a dataset").click()
+    page.get_by_role("tab", name="Check").click()
     for name, expect in (
         ("check-demo", "#chk-done"),
         ("not-a-dataset", "#chk-status .equime-error"),
@@ -241,3 +241,32 @@ def test_check_tab_reports_a_dataset_and_refuses_a_plain_folder(page, server, sh
         else:
             assert "not-a-dataset" in shown and len(shown.strip().splitlines()) == 1
     assert "Traceback" not in page.inner_text("body")
+
+
+def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> None:
+    """A person makes a long video (micro + macro expressions) and reads its spotting report."""
+    page.reload()
+    page.get_by_role("tab", name="Dataset").click()
+    page.locator("#ds-name input, #ds-name textarea").first.fill("e2e-long")
+    page.locator("#ds-limit input").fill("1")
+    page.locator("#ds-workers input").fill("1")
+    page.locator("#ds-size label", has_text="128").click()
+    page.locator("#ds-long input").check()
+    page.locator("#ds-duration input").fill("10")
+    page.click("#ds-run")
+    page.wait_for_function(
+        "() => (document.querySelector('#ds-progress-text') || {}).innerText"
+        " === 'Finished: 1 of 1 videos'",
+        timeout=180_000,
+    )
+    page.get_by_role("tab", name="Reports").click()
+    page.locator("#rep-dataset input").click()
+    page.get_by_role("option", name="e2e-long").click()
+    page.click("#rep-spot")
+    page.wait_for_selector("#rep-gallery img", timeout=180_000)
+    page.wait_for_function(
+        "() => document.querySelector('#rep-md').innerText.includes('Spotting score')"
+    )
+    assert "micro-expressions" in page.inner_text("#rep-md")
+    assert "Traceback" not in page.inner_text("body")
+    snap(page, shots, "09-long-spot")

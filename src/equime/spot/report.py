@@ -1,5 +1,6 @@
-"""Writing scores: score.csv (per type and overall), score.json (with the inputs and versions)
-and tp_pairs.csv (every true positive with its IoU)."""
+"""Writing scores: score.csv (per type and overall), score.json (with the inputs and versions),
+score.md (the same table for a person: the web page's Reports tab shows it) and tp_pairs.csv
+(every true positive with its IoU)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def write_score(out: Path, score: SpotScore, info: dict[str, Any]) -> None:
     tmp.mkdir(exist_ok=True)
     write_text_atomic(out / "score.csv", score.table.to_csv(), tmp)
     write_text_atomic(out / "tp_pairs.csv", score.pairs.to_csv(index=False), tmp)
+    write_text_atomic(out / "score.md", score_markdown(score, info), tmp)
     record = {
         **info,
         "metric": "MEGC spotting (IoU >= threshold, one truth per prediction) and STRS",
@@ -26,3 +28,28 @@ def write_score(out: Path, score: SpotScore, info: dict[str, Any]) -> None:
     }
     write_text_atomic(out / "score.json", json.dumps(record, indent=2, sort_keys=True), tmp)
     tmp.rmdir()
+
+
+NAMES = {"me": "micro-expressions", "mae": "macro-expressions", "overall": "overall"}
+
+
+def score_markdown(score: SpotScore, info: dict[str, Any]) -> str:
+    """Per type: truths, predictions, TP/FP/FN, precision, recall, F1 (and STRS when scored)."""
+    wanted = ("truth", "pred", "tp", "fp", "fn", "precision", "recall", "f1", "strs")
+    cols = [c for c in wanted if c in score.table]
+    lines = [
+        f"## Spotting score (MEGC: IoU >= {info.get('iou', 0.5)}, pooled over videos)",
+        "",
+        "| type | " + " | ".join(cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
+    for kind, row in score.table.iterrows():
+        cells = [_cell(c, row[c]) for c in cols]
+        lines.append(f"| {NAMES.get(str(kind), kind)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(column: str, value: Any) -> str:
+    if column in {"truth", "pred", "tp", "fp", "fn"}:
+        return str(int(value))
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

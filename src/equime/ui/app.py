@@ -35,10 +35,10 @@ def build_app(roots: Roots) -> gr.Blocks:
             tab_preview.build(page, codes)
         with gr.Tab("Dataset", id="tab-dataset"):
             tab_dataset.build(page, app)
-        with gr.Tab("Reports", id="tab-reports"):
-            tab_reports.build(page, app)
-        with gr.Tab("Check a dataset", id="tab-check"):
-            tab_check.build(page, app)
+        with gr.Tab("Reports", id="tab-reports") as reports_tab:
+            tab_reports.build(page, app, reports_tab)
+        with gr.Tab("Check", id="tab-check") as check_tab:
+            tab_check.build(page, app, check_tab)
     return app
 
 

@@ -23,7 +23,7 @@ def formats() -> list[str]:
     return dataset_names()
 
 
-def build(page: Page, app: gr.Blocks) -> None:
+def build(page: Page, app: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown(
         "Check a dataset folder (SAMM, CASME II, CAS(ME)^3, SMIC, MiE-X, a generated EquiME "
         "folder...) before training on it: what is there, what is skipped and why."
@@ -60,3 +60,4 @@ def build(page: Page, app: gr.Blocks) -> None:
 
     gr.Timer(1.0).tick(poll, job_state, [job_state, status, report], show_progress="hidden")
     app.load(lambda: gr.update(choices=page.data_folders()), None, folder)
+    tab.select(lambda: gr.update(choices=page.data_folders()), None, folder)

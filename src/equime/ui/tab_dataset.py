@@ -41,8 +41,20 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         workers = gr.Number(
             0, precision=0, minimum=0, label="Workers (0 = all cores)", elem_id="ds-workers"
         )
-    components = [emotions, per_face, limit, seed, frames, fps, size, workers]
+    with gr.Row():
+        long = gr.Checkbox(
+            False,
+            label="Long videos: several micro- and macro-expressions, blinks and head motion in "
+            "one take, with exact intervals (for spotting)",
+            elem_id="ds-long",
+            scale=3,
+        )
+        duration = gr.Number(
+            20, minimum=4, label="Length of a long video (seconds)", elem_id="ds-duration"
+        )
+    components = [emotions, per_face, limit, seed, frames, fps, size, workers, long, duration]
     names = ["emotions", "per_face", "limit", "seed", "n_frames", "fps", "size", "workers"]
+    names += ["long", "long_duration"]
     balance = balancing_fields()
     with gr.Accordion("Balancing", open=False):
         if not balance:
@@ -74,7 +86,11 @@ def _setting_input(f: dataclasses.Field) -> gr.components.Component:
 
 def _clean_settings(names: list[str], values: list[Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
-    for name, value in zip(names, values, strict=True):
+    given = dict(zip(names, values, strict=True))
+    if given.pop("long", False):  # GenerateConfig.long: the settings of long videos, None = clips
+        settings["long"] = {"duration_s": float(given.get("long_duration") or 20)}
+    given.pop("long_duration", None)
+    for name, value in given.items():
         if value is None or value == "":
             continue
         if name in {"per_face", "limit", "seed", "n_frames", "size", "workers"}:

@@ -12,7 +12,7 @@ from equime.ui.jobs import DONE, RUNNING
 from equime.ui.page import Page
 
 
-def build(page: Page, app: gr.Blocks) -> None:
+def build(page: Page, app: gr.Blocks, tab: gr.Tab) -> None:
     gr.Markdown("Run a report on a dataset; its plots and tables appear below.")
     dataset = gr.Dropdown([], label="Dataset", elem_id="rep-dataset")
     with gr.Row():
@@ -62,4 +62,7 @@ def build(page: Page, app: gr.Blocks) -> None:
         poll, [job_state, dataset], [job_state, status, gallery, text], show_progress="hidden"
     )
     dataset.change(show, dataset, [gallery, text])
-    app.load(lambda: gr.update(choices=browse.list_datasets(page.roots.datasets)), None, dataset)
+    # the list is read again whenever the tab is opened: a dataset made meanwhile is there
+    listing = lambda: gr.update(choices=browse.list_datasets(page.roots.datasets))  # noqa: E731
+    app.load(listing, None, dataset)
+    tab.select(listing, None, dataset)
