@@ -101,7 +101,7 @@ def test_demo_photo_prepared(landmarker: Landmarker, tmp_path: Path, astronaut: 
     src = _save(astronaut, tmp_path / "astronaut.png")
     face = prepare_face(src, landmarker, size=256)
     assert face.face_id == src.face_id and face.source_sha256 == src.sha256
-    assert face.source_path == str(src.path)
+    assert face.source_path == src.shown_path == src.path.name  # never the user's folders
     assert face.image.shape == (256, 256, 3) and face.image.dtype == np.uint8
     assert face.landmarks.shape == (478, 2) and face.landmarks.dtype == np.float32
     assert face.notes == ()
