@@ -110,7 +110,7 @@ def test_brisque_never_negative_and_says_when_it_clips(brisque_metric):
     """The LIVE SVR extrapolates below 0 on very clean images (camera: about -7.9); the score
     column is clipped to the 0-100 scale and the raw mean and clipped count are reported."""
     camera = np.repeat(data.camera()[None, ..., None], 2, axis=0)
-    values = brisque_metric(camera, QualityOptions(grayscale=True))
+    values = brisque_metric(camera, QualityOptions(definition="exact", grayscale=True))
     assert values["brisque_raw"] == pytest.approx(-7.88, abs=0.1)
     assert values["brisque"] == 0.0 and values["brisque_clipped_frames"] == 2
 
@@ -150,7 +150,9 @@ def test_clipiqa_runs_on_a_tiny_clip_and_equals_clip_similarities(tiny_clip, ast
     import torch
     from transformers import AutoTokenizer, CLIPModel
 
-    metrics, unavailable = build_metrics(QualityOptions(clip_model=str(tiny_clip)))
+    metrics, unavailable = build_metrics(
+        QualityOptions(definition="exact", clip_model=str(tiny_clip))
+    )
     assert unavailable == {}
     frames = np.stack([astronaut, _noised(astronaut, 40), astronaut[::-1].copy()])
     scores = metrics["clipiqa"].scores(frames)
@@ -218,7 +220,8 @@ def test_table2_for_the_demo_dataset(demo_dataset, tiny_clip, capsys):
     assert summary.loc["ssim", "std"] == pytest.approx(table.ssim.std())
     assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
     info = json.loads((out / "quality.json").read_text())
-    assert info["options"]["grayscale"] is False and info["versions"]["brisque"]
+    assert info["options"]["definition"] == "paper" and info["versions"]["brisque"]
+    assert "Definition `paper`" in md and "Identical consecutive frames:" in md
     meta = pd.read_parquet(demo_dataset / "metadata.parquet").set_index("id")  # rewritten
     assert meta.loc[table.id, "quality_psnr"].to_numpy() == pytest.approx(table.psnr.to_numpy())
 
@@ -246,7 +249,8 @@ def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys
         shutil.copy(demo_dataset / row.file_name, videos_root / f"{row.id}.mp4")
     out = tmp_path / "report"
     argv = ["quality", str(frames_root), "--out", str(out), "--reference", str(videos_root)]
-    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    argv += ["--definition", "exact", "--grayscale"]
+    assert main([*argv, "--no-progress", "--workers", "1", "--fps", "24"]) == 0
     capsys.readouterr()
     mine = pd.read_parquet(out / "quality.parquet")
     ref = pd.read_parquet(out / "reference_quality.parquet")
@@ -267,7 +271,8 @@ def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys
     # an earlier report with the same settings serves as the reference without measuring again
     again = tmp_path / "again"
     argv = ["quality", str(frames_root), "--out", str(again), "--reference", str(out)]
-    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    argv += ["--definition", "exact", "--grayscale"]
+    assert main([*argv, "--no-progress", "--workers", "1", "--fps", "24"]) == 0
     capsys.readouterr()
     dev = pd.read_csv(again / "deviation.csv")
     assert (dev.difference == 0).all() and (dev.ks_statistic == 0).all()
@@ -279,9 +284,11 @@ def test_grey_and_colour_in_worker_processes(demo_dataset):
     PSNR and TV but BRISQUE stays on the same non-negative scale."""
     from equime.quality.measure import measure_folder
 
-    colour_opts = QualityOptions(metrics=("psnr", "brisque"))
+    colour_opts = QualityOptions(definition="exact", metrics=("psnr", "brisque"))
     _, colour, _ = measure_folder(demo_dataset, colour_opts, 1, False)
-    grey_opts = QualityOptions(grayscale=True, metrics=("psnr", "tv", "brisque"))
+    grey_opts = QualityOptions(
+        definition="exact", grayscale=True, metrics=("psnr", "tv", "brisque")
+    )
     _, grey, unavailable = measure_folder(demo_dataset, grey_opts, 2, False)
     _, grey_here, _ = measure_folder(demo_dataset, grey_opts, 1, False)
     assert unavailable == {}
@@ -314,3 +321,134 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["quality", str(tmp_path / "empty"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("equime: error:") for line in err)
+
+
+# --- the paper's definitions against the authors' script, written out directly -------------
+
+
+def _authors_psnr(img1: np.ndarray, img2: np.ndarray) -> float:
+    """evaluation_framework/video_quality_metrics.py `compute_psnr`, verbatim in substance
+    (uint8 arrays in, so the subtraction and the square wrap modulo 256)."""
+    mse = np.mean((img1 - img2) ** 2)
+    if mse == 0:
+        return 100
+    return 20 * np.log10(255.0 / np.sqrt(mse))
+
+
+def _piq_total_variation(gray: np.ndarray) -> float:
+    """piq.total_variation(x, norm_type='l2') on one (1, 1, H, W) float32 frame in [0, 1]
+    (piq/tv.py: sqrt of the summed squared differences along W and along H)."""
+    import torch
+
+    x = torch.from_numpy(gray).float().div(255.0)[None, None]
+    w = torch.sum(torch.pow(x[:, :, :, 1:] - x[:, :, :, :-1], 2), dim=[1, 2, 3])
+    h = torch.sum(torch.pow(x[:, :, 1:, :] - x[:, :, :-1, :], 2), dim=[1, 2, 3])
+    return float(torch.sqrt(h + w).mean())
+
+
+@pytest.fixture(scope="module")
+def paper_clip(tmp_path_factory, astronaut) -> Path:
+    """A lossless MP4 (any decoder returns these exact frames): small motion, two identical
+    pairs, and one large jump whose differences exceed 16 (the authors' uint8 PSNR wraps)."""
+    from equime.video.lossless import write_lossless_mp4
+
+    face = cv2.resize(astronaut[:256, 128:384], (64, 48))
+    frames = [face, np.roll(face, 1, axis=1), np.roll(face, 1, axis=1), _noised(face, 3)]
+    frames += [frames[-1], 255 - frames[-1], np.roll(face, 2, axis=0)]
+    folder = tmp_path_factory.mktemp("paper") / "clips"
+    folder.mkdir()
+    write_lossless_mp4(folder / "clip.mp4", np.stack(frames), 24)
+    return folder
+
+
+def test_paper_definition_equals_the_authors_formulas(paper_clip, tmp_path, capsys):
+    """`equime quality --definition paper` on a clip against the authors' script re-done here:
+    OpenCV decode, BGR->grey, skimage SSIM defaults, piq's TV, their PSNR (100 for identical
+    pairs, averaged in). SSIM and TV exactly; PSNR with identical pairs counted their way."""
+    cap = cv2.VideoCapture(str(paper_clip / "clip.mp4"))
+    grey = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        grey.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    cap.release()
+    assert len(grey) == 7
+    pairs = list(zip(grey[:-1], grey[1:], strict=True))
+    wrapped = np.mean([_authors_psnr(a, b) for a, b in pairs])
+    true_mse = [np.mean((a.astype(float) - b.astype(float)) ** 2) for a, b in pairs]
+    psnr = np.mean([100 if m == 0 else 10 * np.log10(255**2 / m) for m in true_mse])
+    ssim = np.mean([structural_similarity(a, b) for a, b in pairs])
+    tv = np.mean([_piq_total_variation(g) for g in grey])
+
+    out = tmp_path / "report"
+    argv = ["quality", str(paper_clip), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main([*argv, "--definition", "paper"]) == 0
+    printed = capsys.readouterr().out
+    row = pd.read_parquet(out / "quality.parquet").iloc[0]
+    assert row.ssim == pytest.approx(ssim, abs=1e-12)
+    assert row.tv == pytest.approx(tv, rel=1e-6)  # piq sums in float32
+    assert row.psnr == pytest.approx(psnr, abs=1e-9)
+    assert row.psnr_uint8 == pytest.approx(wrapped, abs=1e-9)  # their literal arithmetic
+    assert row.psnr_uint8 > row.psnr + 1  # the inverted frame's wrap-around is visible
+    assert row.identical_pairs == 2 and row.pairs == 6
+    info = json.loads((out / "quality.json").read_text())
+    assert info["identical_pairs"] == {
+        "identical_pairs": 2,
+        "pairs": 6,
+        "clips_with_identical_pairs": 1,
+        "clips_only_identical": 0,
+    }
+    assert "Identical consecutive frames: 2 of 6 pairs, in 1 clips" in printed
+    summary = pd.read_csv(out / "summary.csv").set_index("metric")
+    assert summary.loc["identical_pairs", "mean"] == 2 and (summary.definition == "paper").all()
+
+    # exact: the same clip in colour, identical pairs left out of PSNR and SSIM alike
+    out = tmp_path / "exact"
+    argv = ["quality", str(paper_clip), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main([*argv, "--definition", "exact"]) == 0
+    assert "left out of PSNR and SSIM" in capsys.readouterr().out
+    row = pd.read_parquet(out / "quality.parquet").iloc[0]
+    assert row.identical_pairs == 2 and "psnr_uint8" not in row.index
+    assert row.psnr < psnr  # no 100 dB pairs averaged in
+
+
+def test_a_clip_of_only_identical_frames_is_counted_not_dropped(tmp_path):
+    from equime.quality.measure import measure_frames
+
+    still = np.repeat(data.astronaut()[None, :64, :64], 4, axis=0)
+    for definition, psnr, ssim in (("paper", 100.0, 1.0), ("exact", None, None)):
+        opts = QualityOptions(definition=definition, metrics=("psnr", "ssim"))
+        metrics, _ = build_metrics(opts)
+        values = measure_frames(still, metrics, opts)
+        assert values["identical_pairs"] == 3 == values["pairs"]
+        if psnr is None:
+            assert np.isnan(values["psnr"]) and np.isnan(values["ssim"])
+        else:
+            assert values["psnr"] == psnr and values["ssim"] == pytest.approx(ssim)
+    from equime.quality.report import identical_pairs
+
+    table = pd.DataFrame({"identical_pairs": [3, 0], "pairs": [3, 5], "psnr": [np.nan, 40.0]})
+    assert identical_pairs(table)["clips_only_identical"] == 1
+
+
+def test_paper_brisque_keeps_negative_values(brisque_metric):
+    camera = np.repeat(data.camera()[None, ..., None], 2, axis=0)
+    paper = brisque_metric(camera, QualityOptions(definition="paper"))
+    assert paper["brisque"] == pytest.approx(-7.88, abs=0.1) == paper["brisque_raw"]
+    assert paper["brisque_clipped_frames"] == 2
+
+
+def test_paper_clipiqa_keeps_the_frame_size(tiny_clip, astronaut):
+    """`paper` feeds the frame at its own (non-square) size, as piq does; `exact` squeezes it
+    to the model's square input. Equal on a square frame of the model's size."""
+    wide = cv2.resize(astronaut, (64, 32))
+    square = cv2.resize(astronaut, (32, 32))
+    paper, _ = build_metrics(QualityOptions(definition="paper", clip_model=str(tiny_clip)))
+    exact, _ = build_metrics(QualityOptions(definition="exact", clip_model=str(tiny_clip)))
+    assert paper["clipiqa"].scores(wide[None])[0] != pytest.approx(
+        exact["clipiqa"].scores(wide[None])[0], abs=1e-6
+    )
+    assert paper["clipiqa"].scores(square[None])[0] == pytest.approx(
+        exact["clipiqa"].scores(square[None])[0], abs=1e-5
+    )

@@ -4,10 +4,17 @@ over the pair; the score is the probability of "Good photo." (higher is better).
 
 Any CLIP model that transformers can load (`CLIPModel` + its tokenizer) from a local folder or a
 hub id works; the model and the two prompt embeddings are built once per process, frames go
-through in batches. Frames are resized to the model's input size (bicubic, antialiased) and
-normalised with OpenAI's CLIP mean and std, as piq does. piq's default backbone is the ResNet-50
-CLIP at native resolution; a ViT CLIP from transformers needs its fixed input size, so numbers
-from different backbones are not comparable with each other or with the paper's.
+through in batches, normalised with OpenAI's CLIP mean and std as piq does (a grey frame is
+broadcast over the three channels before that, as piq's normalisation broadcasts it).
+
+piq does not resize: its ResNet-50 CLIP drops the attention pool's position embedding, so any
+frame size goes in as it is. Definition `paper` keeps the frame's own size too: the ViT's patch
+position embeddings are interpolated to the frame's grid (transformers'
+`interpolate_pos_encoding`), so SAMM's or SMIC's non-square frames are not distorted. Definition
+`exact` resizes to the model's square input size (bicubic, antialiased), the size the ViT was
+trained at. piq's RN50 weights are a download; transformers has no ResNet CLIP, so numbers from a
+ViT backbone are not equal to the paper's whichever definition is used (the report says which
+model produced them).
 
 Without weights the metric is unavailable (with the reason); it never makes a number up.
 """
@@ -39,7 +46,8 @@ def _features(output: Any) -> Any:
 class ClipIQA:
     name = "clipiqa"
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, native: bool = False) -> None:
+        self.native = native
         import torch
 
         try:
@@ -72,11 +80,15 @@ class ClipIQA:
                 x = x.permute(0, 3, 1, 2).float() / 255.0
                 if x.shape[1] == 1:
                     x = x.expand(-1, 3, -1, -1)
-                x = F.interpolate(
-                    x, size=(self.size, self.size), mode="bicubic", antialias=True
-                ).clamp(0, 1)
+                if not self.native:
+                    x = F.interpolate(
+                        x, size=(self.size, self.size), mode="bicubic", antialias=True
+                    ).clamp(0, 1)
                 x = (x - self.mean) / self.std
-                feats = _features(self.model.get_image_features(pixel_values=x)).float()
+                feats = self.model.get_image_features(
+                    pixel_values=x, interpolate_pos_encoding=self.native
+                )
+                feats = _features(feats).float()
                 feats = feats / feats.norm(dim=-1, keepdim=True)
                 probs = (LOGIT_SCALE * feats @ self.anchors.T).softmax(dim=-1)
                 out.append(probs[:, 0].numpy())
@@ -91,4 +103,4 @@ class ClipIQA:
 def _clipiqa(options: QualityOptions) -> ClipIQA:
     if not options.clip_model:
         raise MetricUnavailable(NO_WEIGHTS)
-    return ClipIQA(options.clip_model)
+    return ClipIQA(options.clip_model, native=options.paper)
