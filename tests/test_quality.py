@@ -4,6 +4,7 @@ on a real demo dataset (Table-2 layout, comparison plot, three kinds of input fo
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -374,7 +375,7 @@ def test_paper_definition_equals_the_authors_formulas(paper_clip, tmp_path, caps
         grey.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
     cap.release()
     assert len(grey) == 7
-    pairs = list(zip(grey[:-1], grey[1:], strict=True))
+    pairs = list(itertools.pairwise(grey))
     wrapped = np.mean([_authors_psnr(a, b) for a, b in pairs])
     true_mse = [np.mean((a.astype(float) - b.astype(float)) ** 2) for a, b in pairs]
     psnr = np.mean([100 if m == 0 else 10 * np.log10(255**2 / m) for m in true_mse])

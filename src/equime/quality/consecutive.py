@@ -116,7 +116,7 @@ class PSNR:
     def __call__(self, frames: np.ndarray, options: QualityOptions) -> dict[str, float]:
         values = psnr_pairs(frames, options.every)
         same = ~np.isfinite(values)
-        row = {"pairs": int(len(values)), "identical_pairs": int(same.sum())}
+        row = {"pairs": len(values), "identical_pairs": int(same.sum())}
         if options.paper:
             row["psnr"] = _mean(np.where(same, PAPER_IDENTICAL_PSNR, values))
             row["psnr_uint8"] = _mean(psnr_uint8_pairs(frames, options.every))
