@@ -8,6 +8,7 @@ protected video its own way.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,12 @@ class Recogniser:
     @property
     def sampling(self) -> str:
         return str(self.config.get("sampling") or "first")
+
+    @property
+    def input(self) -> str:
+        """What the model reads: `frames` (grey clips; can be attacked) or `flow` (onset ->
+        apex optical flow; scored on the decoded videos, a transfer recogniser only)."""
+        return str(self.config.get("input") or "frames")
 
 
 def clip_indices(rec: Recogniser, row: pd.Series, total: int) -> list[int]:
@@ -96,4 +103,20 @@ def h264_round_trip(frames: np.ndarray, fps: float, crf: int) -> np.ndarray:
     from equime.video.lossless import decode_bytes
     from equime.video.mp4 import encode_mp4_bytes
 
-    return decode_bytes(encode_mp4_bytes(frames, fps, crf=crf))
+    return decode_bytes(encode_mp4_bytes(frames, fps, crf=int(crf)))
+
+
+def gaussian_blur(frames: np.ndarray, sigma: float) -> np.ndarray:
+    """Every frame blurred (Gaussian, sigma in the video's pixels, reflected border), kept as
+    8-bit frames: the cheapest defence a recogniser's owner can put in front of it."""
+    import cv2
+
+    return np.stack([cv2.GaussianBlur(f, (0, 0), sigma) for f in frames])
+
+
+# What a recogniser's owner may do to every video before reading it; the argument is the
+# defence's setting (CRF, sigma). A defence named d adds the conditions original_d, protected_d.
+DEFENCES: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
+    "h264": lambda frames, fps, crf: h264_round_trip(frames, fps, int(crf)),
+    "blur": lambda frames, fps, sigma: gaussian_blur(frames, sigma),
+}
