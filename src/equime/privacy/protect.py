@@ -98,7 +98,30 @@ def load_recogniser(path: str | Path, role: str, device: torch.device) -> Recogn
         raise EquimeError(
             f"{path}: config names {len(classes)} classes but the model has {config['n_classes']}"
         )
-    return Recogniser(f"{config['model']} ({path.name})", path, model, config, role)
+    rec = Recogniser(f"{config['model']} ({path.name})", path, model, config, role)
+    check_input(rec)
+    return rec
+
+
+def check_input(rec: Recogniser) -> None:
+    """The gradient goes through plain grey frames; a flow recogniser (or aligned /
+    time-normalised frames) is scored on the decoded videos as a transfer recogniser."""
+    from equime.mer.inputs import preprocess_from_config
+
+    prep = preprocess_from_config(rec.config)
+    if rec.input not in ("frames", "flow"):
+        raise EquimeError(f"{rec.path}: input {rec.input!r} is not one protect can score")
+    if rec.input == "flow" and rec.role == "attacked":
+        raise EquimeError(
+            f"{rec.path}: a flow recogniser cannot be attacked through its input (optical flow "
+            "is not differentiated here); attack a frames recogniser and pass this one with "
+            "--transfer (a black-box test)"
+        )
+    if rec.input == "frames" and not prep.plain:
+        raise EquimeError(
+            f"{rec.path}: frames with alignment or time normalisation are not supported by "
+            "protect yet (train it without --align / --fps)"
+        )
 
 
 def check_transfer(attacked: Recogniser, others: list[Recogniser]) -> None:
