@@ -7,8 +7,8 @@ input (96 frames, 64x64; random weights: the cost does not depend on training). 
 one forward pass (scoring). Then FGSM, PGD 10 steps (random start, the default), PGD with
 --restarts 2, PGD 10 steps with --smooth 2, the blur defence (sigma 1, the report's blur rows),
 scoring a flow recogniser (STSTNet, random weights: alignment on the onset frame + Farneback
-onset -> apex, the transfer rows' cost), and the writes: lossless RGB H.264 (what protect writes) vs H.264 CRF 18 (what generate writes), with
-their sizes.
+onset -> apex, the transfer rows' cost), and the writes: lossless RGB H.264 (what protect
+writes) vs H.264 CRF 18 (what generate writes), with their sizes.
 """
 
 from __future__ import annotations
