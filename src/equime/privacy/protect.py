@@ -153,11 +153,11 @@ def load_input(path: str | Path, dataset: str) -> pd.DataFrame:
 
 def label_table(table: pd.DataFrame, attacked: Recogniser) -> tuple[pd.DataFrame, int]:
     """Keep the clips whose label is one of the recogniser's classes; returns (table, dropped)."""
-    from equime.mer.labels import map_label
+    from equime.mer.labels import label_rows
 
     scheme = str(attacked.config.get("scheme") or "native")
     table = table.copy()
-    table["true"] = [map_label(e, scheme) for e in table["emotion"]]
+    table["true"] = label_rows(table, scheme)  # the scheme's clip selection too (megc2019)
     keep = table["true"].isin(attacked.classes)
     if not keep.any():
         labels = ", ".join(sorted(set(table["emotion"]))[:8])
