@@ -453,3 +453,74 @@ def test_paper_clipiqa_keeps_the_frame_size(tiny_clip, astronaut):
     assert paper["clipiqa"].scores(square[None])[0] == pytest.approx(
         exact["clipiqa"].scores(square[None])[0], abs=1e-5
     )
+
+
+@pytest.fixture(scope="module")
+def tiny_piq_clip(tmp_path_factory) -> Path:
+    """A folder like piq's ~/.cache/clip: RN50.pt (here a tiny randomly initialised ResNet CLIP
+    with OpenAI's parameter names, saved as a state dict) and clipiqa_tokens.pt."""
+    import math
+
+    import torch
+
+    from equime.quality.clip_resnet import ModifiedResNet, Transformer
+
+    torch.manual_seed(0)
+    visual = ModifiedResNet((1, 1, 1, 1), 32, 4, 64, 8)
+    for module in visual.modules():  # BN statistics that are not the identity
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    text = Transformer(64, 1, 1)
+    state = {f"visual.{k}": v for k, v in visual.state_dict().items()}
+    state |= {f"transformer.{k}": v for k, v in text.state_dict().items()}
+    state |= {
+        "token_embedding.weight": torch.randn(50, 64),
+        "positional_embedding": torch.randn(8, 64) * 0.01,
+        "ln_final.weight": torch.ones(64),
+        "ln_final.bias": torch.zeros(64),
+        "text_projection": torch.randn(64, 32) * 0.1,
+        "logit_scale": torch.tensor(math.log(100.0)),
+    }
+    folder = tmp_path_factory.mktemp("piq_clip")
+    torch.save(state, folder / "RN50.pt")
+    tokens = torch.zeros(2, 8, dtype=torch.long)
+    tokens[0, :4] = torch.tensor([48, 5, 6, 49])  # start, "good", "photo.", end (the largest id)
+    tokens[1, :4] = torch.tensor([48, 7, 6, 49])
+    torch.save(tokens, folder / "clipiqa_tokens.pt")
+    return folder
+
+
+def test_clipiqa_with_piqs_resnet_clip(tiny_piq_clip, astronaut):
+    """piq's backbone (RN50 files in the --clip-model folder): the score is piq's formula on the
+    model's own encoders, at the frame's size under `paper`; grey equals equal RGB channels."""
+    import torch
+
+    from equime.quality.clip_resnet import load
+
+    paper, unavailable = build_metrics(QualityOptions(clip_model=str(tiny_piq_clip)))
+    assert unavailable == {} and paper["clipiqa"].backbone == "piq RN50"
+    wide = cv2.resize(astronaut, (96, 48))
+    score = paper["clipiqa"].scores(wide[None])[0]
+    model, tokens = load(tiny_piq_clip)
+    x = torch.from_numpy(wide).permute(2, 0, 1)[None].float() / 255
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        image = model.encode_image((x - mean) / std)  # 96 x 48 in: no resize, no position emb.
+        text = model.encode_text(tokens)
+    image, text = image / image.norm(dim=-1, keepdim=True), text / text.norm(dim=-1, keepdim=True)
+    expected = (model.logit_scale.exp() * image @ text.T).softmax(-1)[0, 0].item()
+    assert score == pytest.approx(expected, abs=1e-6)
+    grey = cv2.cvtColor(wide, cv2.COLOR_RGB2GRAY)
+    assert paper["clipiqa"].scores(grey[None, ..., None])[0] == pytest.approx(
+        paper["clipiqa"].scores(np.repeat(grey[None, ..., None], 3, -1))[0], abs=1e-6
+    )
+    exact, _ = build_metrics(QualityOptions(definition="exact", clip_model=str(tiny_piq_clip)))
+    assert exact["clipiqa"].scores(wide[None])[0] != pytest.approx(score, abs=1e-6)  # 64 x 64
+    (tiny_piq_clip.parent / "broken").mkdir()
+    broken = tiny_piq_clip.parent / "broken"
+    torch.save({"visual.conv1.weight": torch.zeros(1)}, broken / "RN50.pt")
+    shutil.copy(tiny_piq_clip / "clipiqa_tokens.pt", broken / "clipiqa_tokens.pt")
+    _, unavailable = build_metrics(QualityOptions(clip_model=str(broken), metrics=("clipiqa",)))
+    assert "cannot load piq's CLIP" in unavailable["clipiqa"]

@@ -16,6 +16,11 @@ trained at. piq's RN50 weights are a download; transformers has no ResNet CLIP, 
 ViT backbone are not equal to the paper's whichever definition is used (the report says which
 model produced them).
 
+piq's own backbone is supported too: a `--clip-model` folder holding piq's downloads `RN50.pt`
+(OpenAI's ResNet-50 CLIP) and `clipiqa_tokens.pt` (the two prompts, tokenised) is run by
+`quality.clip_resnet` exactly as piq's `CLIPIQA` runs it (no position embedding in the attention
+pool, the model's own logit scale): with those weights, `paper` is piq's CLIP-IQA.
+
 Without weights the metric is unavailable (with the reason); it never makes a number up.
 """
 
@@ -50,6 +55,24 @@ class ClipIQA:
         self.native = native
         import torch
 
+        from equime.quality import clip_resnet
+
+        self.mean = torch.tensor(OPENAI_CLIP_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(OPENAI_CLIP_STD, dtype=torch.float32).view(1, 3, 1, 1)
+        self.backbone = "transformers"
+        if clip_resnet.is_piq_folder(source):
+            try:
+                self.rn, tokens = clip_resnet.load(source)
+            except (OSError, RuntimeError, ValueError, KeyError) as exc:
+                raise MetricUnavailable(f"cannot load piq's CLIP from {source}: {exc}") from exc
+            self.backbone = "piq RN50"
+            self.size = self.rn.resolution
+            self.logit_scale = float(self.rn.logit_scale.detach().exp())
+            with torch.inference_mode():
+                anchors = self.rn.encode_text(tokens).float()
+            self.anchors = anchors / anchors.norm(dim=-1, keepdim=True)
+            return
+        self.logit_scale = LOGIT_SCALE
         try:
             from transformers import AutoTokenizer, CLIPModel
         except ImportError as exc:
@@ -61,8 +84,6 @@ class ClipIQA:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MetricUnavailable(f"cannot load CLIP model {source!r}: {first}") from exc
         self.size = int(self.model.config.vision_config.image_size)
-        self.mean = torch.tensor(OPENAI_CLIP_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
-        self.std = torch.tensor(OPENAI_CLIP_STD, dtype=torch.float32).view(1, 3, 1, 1)
         with torch.inference_mode():
             text = tokenizer(list(PROMPTS), padding=True, return_tensors="pt")
             anchors = _features(self.model.get_text_features(**text)).float()
@@ -85,18 +106,21 @@ class ClipIQA:
                         x, size=(self.size, self.size), mode="bicubic", antialias=True
                     ).clamp(0, 1)
                 x = (x - self.mean) / self.std
-                feats = self.model.get_image_features(
-                    pixel_values=x, interpolate_pos_encoding=self.native
-                )
-                feats = _features(feats).float()
+                if self.backbone == "piq RN50":
+                    feats = self.rn.encode_image(x).float()
+                else:
+                    feats = self.model.get_image_features(
+                        pixel_values=x, interpolate_pos_encoding=self.native
+                    )
+                    feats = _features(feats).float()
                 feats = feats / feats.norm(dim=-1, keepdim=True)
-                probs = (LOGIT_SCALE * feats @ self.anchors.T).softmax(dim=-1)
+                probs = (self.logit_scale * feats @ self.anchors.T).softmax(dim=-1)
                 out.append(probs[:, 0].numpy())
         return np.concatenate(out) if out else np.zeros(0)
 
     def __call__(self, frames: np.ndarray, options: QualityOptions) -> dict[str, float]:
         values = self.scores(frames[sample_indices(len(frames), options.every)])
-        return {"clipiqa": float(values.mean())}
+        return {"clipiqa": float(values.mean()), "clipiqa_backbone": self.backbone}
 
 
 @register_metric("clipiqa")
