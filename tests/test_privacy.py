@@ -463,3 +463,21 @@ def test_videos_of_another_size(trained, tmp_path, capsys) -> None:
     assert "16x16, smaller than recogniser" in err and "32x32 input" in err
     err = _error(capsys, [*base, "--out", str(root / "inside")])
     assert "outside the input" in err
+
+
+def test_flow_input_from_memory_equals_mer_flow_from_disk(trained) -> None:
+    """The flow recogniser's input computed by protect from decoded frames in memory equals
+    mer.flow.prepare_flow reading the same video from disk (so the two cannot drift apart)."""
+    from equime.mer.checkpoint import load_checkpoint
+    from equime.mer.datasets import load_dataset
+    from equime.mer.flow import prepare_flow
+    from equime.mer.inputs import preprocess_from_config
+    from equime.privacy.measure import Recogniser, flow_input
+
+    model, config = load_checkpoint(trained["flow"])
+    rec = Recogniser("ststnet", trained["flow"], model, config, "transfer")
+    table = load_dataset("folder", trained["data"])
+    for _, row in table.head(2).iterrows():
+        ours = flow_input(rec, read_frames(row["source"]), row)
+        theirs, _ = prepare_flow(row, preprocess_from_config(config), rec.size)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
