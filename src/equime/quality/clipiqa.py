@@ -38,8 +38,9 @@ OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 FRAMES_PER_BATCH = 16
 NO_WEIGHTS = (
-    "no CLIP weights: pass --clip-model PATH (a folder with a transformers CLIPModel and its "
-    "tokenizer, e.g. a saved openai/clip-vit-base-patch32); nothing is downloaded at run time"
+    "no CLIP weights: pass --clip-model PATH (a folder with piq's RN50.pt and clipiqa_tokens.pt, "
+    "or a transformers CLIPModel and its tokenizer, e.g. a saved openai/clip-vit-base-patch32); "
+    "nothing is downloaded at run time"
 )
 
 
