@@ -223,7 +223,7 @@ def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any
 
     options = dict(exp.model_options.get(model, {}))
     weights = options.pop("weights", None)
-    return TrainConfig(
+    cfg = TrainConfig(
         data=loaded.entry.path,
         model=model,
         out=str(out),
@@ -242,6 +242,8 @@ def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any
         options=options,
         **exp.train,
     )
+    cfg.validate()  # resolves input and size once, so every key of this job is the same
+    return cfg
 
 
 def _key(cfg: Any, table: pd.DataFrame) -> str:

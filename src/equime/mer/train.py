@@ -88,14 +88,17 @@ class CachedClips(Dataset):
         self, paths: list[Path], labels: list[int], n_frames: int, padded: bool = True
     ) -> None:
         self.paths, self.labels, self.n_frames, self.padded = paths, labels, n_frames, padded
+        # fixed-size inputs (flow: 3 x 28 x 28, ~9 kB) are small: held in memory, read once
+        self.held = (
+            None if padded else [torch.from_numpy(np.load(p).astype(np.float32)) for p in paths]
+        )
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
-        if not self.padded:
-            flow = np.load(self.paths[i]).astype(np.float32)
-            return torch.from_numpy(flow), 0, self.labels[i]
+        if self.held is not None:
+            return self.held[i], 0, self.labels[i]
         clip = np.load(self.paths[i])[: self.n_frames].astype(np.float32)
         length = clip.shape[0]
         if length < self.n_frames:
