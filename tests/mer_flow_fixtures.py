@@ -32,8 +32,13 @@ def demo_face(size: int = 256) -> np.ndarray:
 
 
 def render_motion(
-    folder: Path, fps: float, duration: float = 0.6, onset: float = 0.12, apex: float = 0.24,
-    offset: float = 0.48, amplitude: float = 4.0,
+    folder: Path,
+    fps: float,
+    duration: float = 0.6,
+    onset: float = 0.12,
+    apex: float = 0.24,
+    offset: float = 0.48,
+    amplitude: float = 4.0,
 ) -> dict[str, object]:
     """The same facial motion (the lower face pushed up by a smooth bump, raised-cosine in time
     from `onset` to `offset` seconds, peak at `apex`) written as PNG frames at `fps`; returns a

@@ -20,7 +20,11 @@ def test_schemes_equime5_alias_casme2_five_and_megc2019(tmp_path) -> None:
     assert get_scheme("5class").name == "equime5"  # old checkpoints / experiments still load
     assert scheme_classes("5class") == scheme_classes("equime5")
     assert scheme_classes("casme2-5class") == [
-        "happiness", "disgust", "repression", "surprise", "others"
+        "happiness",
+        "disgust",
+        "repression",
+        "surprise",
+        "others",
     ]
     assert map_label("Others", "casme2-5class") == "others"
     assert map_label("fear", "casme2-5class") is None

@@ -41,13 +41,15 @@ def test_flow_transfers_across_people(tmp_path) -> None:
         "scheme": "equime5",
         "input": "flow",
         "models": ["ststnet"],
-        "datasets": {"astronaut": {"format": "equime", "path": "astronaut"},
-                     "grace": {"format": "equime", "path": "grace"}},
+        "datasets": {
+            "astronaut": {"format": "equime", "path": "astronaut"},
+            "grace": {"format": "equime", "path": "grace"},
+        },
         "train_on": ["astronaut", "grace"],
         "test_on": ["astronaut", "grace"],
         "within": "skip",
         "cache": "cache",
-        "train": {"threads": 1, "lr": 1e-3, "epochs": 60},
+        "train": {"threads": 1},  # STSTNet's own lr (1e-3), 100 epochs, patience 15
     }
     config = tmp_path / "cross.yaml"
     config.write_text(yaml.safe_dump(experiment))
@@ -80,10 +82,20 @@ def test_mobilenet_reads_the_apex_at_equime_default_sampling(tmp_path) -> None:
     assert main(["generate", "--demo", "--per-face", "6", "--out", str(data), *GENERATE]) == 0
     table, classes = apply_scheme(load_dataset("equime", data), "equime5")
     repeat = table.groupby(["subject", "emotion"]).cumcount()
-    train, test = table[repeat < 4].reset_index(drop=True), table[repeat >= 4].reset_index(drop=True)
+    train, test = (
+        table[repeat < 4].reset_index(drop=True),
+        table[repeat >= 4].reset_index(drop=True),
+    )
     cfg = TrainConfig(
-        data=str(data), model="mobilenet", out=str(tmp_path / "ck"), epochs=15, lr=1e-3,
-        size=32, threads=1, cache=str(tmp_path / "cache"), progress=False,
+        data=str(data),
+        model="mobilenet",
+        out=str(tmp_path / "ck"),
+        epochs=15,
+        lr=1e-3,
+        size=32,
+        threads=1,
+        cache=str(tmp_path / "cache"),
+        progress=False,
         options={"image_size": 64},
     )
     threads = torch.get_num_threads()
@@ -91,9 +103,19 @@ def test_mobilenet_reads_the_apex_at_equime_default_sampling(tmp_path) -> None:
         fitted = fit(train, classes, "first", cfg)
         save_fit(cfg.out, cfg, fitted, train, classes, "first")
         assert fitted.sampling == "apex-frame"
-        pred = predict_table(fitted.model, {"model": "mobilenet", "classes": classes,
-                             "scheme": "equime5", "n_frames": 96, "size": 32},
-                             test, "first", cache=None)
+        pred = predict_table(
+            fitted.model,
+            {
+                "model": "mobilenet",
+                "classes": classes,
+                "scheme": "equime5",
+                "n_frames": 96,
+                "size": 32,
+            },
+            test,
+            "first",
+            cache=None,
+        )
     finally:
         torch.set_num_threads(threads)
     metrics = classification_metrics(pred["y_true"], pred["y_pred"], 5)
@@ -115,12 +137,19 @@ def test_megc2019_composite_preset_end_to_end(tmp_path) -> None:
 
     exp = _docs_experiment()
     assert exp["scheme"] == "megc2019" and exp["within"] == "loso"
-    paths = {"smic": make_smic, "casme2": lambda p: make_casme2(p, extra_subjects=2),
-             "samm": make_samm}
+    paths = {
+        "smic": make_smic,
+        "casme2": lambda p: make_casme2(p, extra_subjects=2),
+        "samm": make_samm,
+    }
     for name, make in paths.items():
         exp["datasets"][name]["path"] = str(make(tmp_path / name))
-    exp.update(out=str(tmp_path / "results"), cache=str(tmp_path / "cache"), models=["ststnet"],
-               train={"epochs": 2, "batch": 4, "threads": 1})
+    exp.update(
+        out=str(tmp_path / "results"),
+        cache=str(tmp_path / "cache"),
+        models=["ststnet"],
+        train={"epochs": 2, "batch": 4, "threads": 1},
+    )
     config = tmp_path / "megc.yaml"
     config.write_text(yaml.safe_dump(exp))
     threads = torch.get_num_threads()

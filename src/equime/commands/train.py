@@ -52,7 +52,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--val-split", type=float, default=0.2, help="fraction of subjects for validation"
     )
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument(
+        "--lr", type=float, help="Adam learning rate (default: the model's; baselines 1e-4)"
+    )
     p.add_argument("--patience", type=int, default=15, help="early-stopping patience in epochs")
     p.add_argument(
         "--sampling",

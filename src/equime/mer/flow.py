@@ -9,8 +9,9 @@ pixels.
 3. Head motion out: the similarity transform that best explains the flow at the stable landmarks
    (upper face outline, nose bridge, eye corners: verify.drift.STABLE) is subtracted; with no face
    found, the similarity fitted to the whole field.
-4. Channels: horizontal u, vertical v (percent of the crop side) and optical strain
-   sqrt(u_x^2 + v_y^2 + (u_y + v_x)^2 / 2) (percent), resized to `size` x `size` (area average).
+4. Channels: the flow averaged down to `size` x `size` (area average): horizontal u, vertical v
+   (percent of the crop side) and optical strain sqrt(u_x^2 + v_y^2 + (u_y + v_x)^2 / 2)
+   (percent) of that averaged flow.
 
 Apex: the annotated one. Where the dataset has none (`apex_source` not 'sheet', e.g. SMIC's
 midpoint, MiE-X's last frame, or apex < 0), the frame between onset and offset whose flow from
@@ -72,15 +73,19 @@ def dense_flow(onset: np.ndarray, frame: np.ndarray, stable: np.ndarray | None) 
 
 
 def flow_channels(flow: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 2) flow in crop pixels -> (3, size, size) float32: u, v, strain (percent)."""
+    """(H, W, 2) flow in crop pixels -> (3, size, size) float32: u, v (percent of the crop side)
+    and strain (percent), the strain taken on the flow averaged down to `size`: at full
+    resolution it mostly measures Farneback's noise on skin texture, which differs between
+    people (a grainy photo, an older face) more than between expressions."""
     side = flow.shape[0]
-    u, v = flow[..., 0].astype(np.float64), flow[..., 1].astype(np.float64)
-    uy, ux = np.gradient(u)
-    vy, vx = np.gradient(v)
+    small = cv2.resize(flow.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    u, v = small[..., 0].astype(np.float64), small[..., 1].astype(np.float64)
+    cell = side / size  # crop pixels per input pixel: gradients in crop px per crop px
+    uy, ux = np.gradient(u / cell)
+    vy, vx = np.gradient(v / cell)
     strain = np.sqrt(ux**2 + vy**2 + 0.5 * (uy + vx) ** 2)
-    stack = np.stack([u * 100 / side, v * 100 / side, strain * 100], -1).astype(np.float32)
-    small = cv2.resize(stack, (size, size), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(small.transpose(2, 0, 1))
+    stack = np.stack([u * 100 / side, v * 100 / side, strain * 100])
+    return np.ascontiguousarray(stack.astype(np.float32))
 
 
 def _stable_points(landmarks: np.ndarray | None) -> np.ndarray | None:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from equime.errors import EquimeError
 
-PREPROCESS_VERSION = "1"
+PREPROCESS_VERSION = "2"  # 2: strain on the averaged flow
 # recording rates given in the datasets' papers: SAMM 200 (Davison et al. 2018), CASME II 200
 # (Yan et al. 2014), SMIC-HS 100 (Li et al. 2013), CAS(ME)^3 30 (Li et al. 2022), MiE-X 25
 DEFAULT_FPS = {"samm": 200.0, "casme2": 200.0, "smic": 100.0, "casme3": 30.0, "miex": 25.0}

@@ -41,7 +41,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     val_split: float = 0.2
-    lr: float = 1e-4
+    lr: float | None = None  # default: the model's (paper baselines 1e-4, STSTNet 1e-3, HTNet 3e-4)
     patience: int = 15
     lr_patience: int = 5
     lr_factor: float = 0.2
@@ -62,8 +62,12 @@ class TrainConfig:
         from equime.mer.inputs import get_input, make_preprocess, resolve_input
         from equime.mer.labels import get_scheme
 
+        from equime.mer.models import model_lr
+
         get_scheme(self.scheme)
         self.input = resolve_input(self.model, self.input)
+        if self.lr is None:
+            self.lr = model_lr(self.model)
         make_preprocess(self.input, self.align, self.fps)
         if self.size is None:
             self.size = get_input(self.input).default_size

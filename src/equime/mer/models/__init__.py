@@ -22,15 +22,21 @@ from equime.errors import EquimeError
 MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
 MODEL_INPUTS: dict[str, tuple[str, ...]] = {}
 MODEL_SAMPLING: dict[str, str] = {}
+MODEL_LR: dict[str, float] = {}  # a model's own learning rate (default: the paper's 1e-4)
 ENTRY_POINT_GROUP = "equime.models"  # other packages add models here (see equime.plugins)
 
 
 def register_model(
-    name: str, inputs: tuple[str, ...] = ("frames",), sampling: str | None = None
+    name: str,
+    inputs: tuple[str, ...] = ("frames",),
+    sampling: str | None = None,
+    lr: float | None = None,
 ) -> Callable[[Callable[..., torch.nn.Module]], Callable[..., torch.nn.Module]]:
     def wrap(factory: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Module]:
         MODELS[name] = factory
         MODEL_INPUTS[name] = tuple(inputs)
+        if lr:
+            MODEL_LR[name] = lr
         if sampling:
             MODEL_SAMPLING[name] = sampling
         return factory
@@ -50,6 +56,11 @@ def canonical_name(name: str) -> str:
 def model_inputs(name: str) -> tuple[str, ...]:
     """The inputs a model reads, its default first ('frames' or 'flow')."""
     return MODEL_INPUTS[canonical_name(name)]
+
+
+def model_lr(name: str) -> float:
+    """The learning rate a model trains with unless told (the paper's Adam 1e-4 by default)."""
+    return MODEL_LR.get(canonical_name(name), 1e-4)
 
 
 def model_sampling(name: str) -> str | None:

@@ -112,7 +112,7 @@ class HTNet(nn.Module):
         return self.head(self.norm(x.mean(dim=(2, 3))))
 
 
-@register_model("htnet", inputs=("flow",))
+@register_model("htnet", inputs=("flow",), lr=3e-4)
 def htnet(
     n_classes: int,
     n_frames: int = 1,

@@ -41,7 +41,7 @@ class STSTNet(nn.Module):
         return self.fc(self.pool(x).flatten(1))
 
 
-@register_model("ststnet", inputs=("flow",))
+@register_model("ststnet", inputs=("flow",), lr=1e-3)
 def ststnet(n_classes: int, n_frames: int = 1, size: int = 28) -> nn.Module:
     del n_frames
     return STSTNet(n_classes, size)
