@@ -340,6 +340,10 @@ def test_default_pgd_starts_at_random_per_clip() -> None:
         AttackSpec(eps=4 / 255, steps=3, seed=1), net, clips, [0, 1, 2], 8, 16, keys=["x", "y", "z"]
     )
     assert not np.array_equal(a, b)
+    delta = a.astype(int) - clips.astype(int)
+    inside = (clips >= 8).all(-1) & (clips <= 247).all(-1)  # no clipping at 0 / 255
+    assert (delta[inside][:, 0] == delta[inside][:, 1]).all()  # brightness only: R = G = B
+    assert (delta[inside][:, 1] == delta[inside][:, 2]).all()
     alone = perturb(spec, net, clips[1:2], [1], 8, 16, keys=["y"])
     np.testing.assert_array_equal(alone[0], a[1])  # the batch it shares changes nothing
     same = perturb(spec, net, clips[[0, 0]], [0, 0], 8, 16, keys=["x", "w"])

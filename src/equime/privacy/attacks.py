@@ -235,10 +235,12 @@ def pgd(
     for restart in range(spec.restarts):
         adv = x.clone()
         if spec.random_start:
+            # grey noise (one value for R, G and B): the recognisers read grey, so the start
+            # lies in the same brightness-only subspace as the signed steps
             noise = torch.stack(
                 [
                     torch.rand(
-                        x.shape[1:],
+                        (*x.shape[1:-1], 1),
                         generator=torch.Generator().manual_seed(sample_seed(s, "", restart)),
                         dtype=x.dtype,
                     )
