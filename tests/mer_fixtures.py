@@ -35,11 +35,14 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
 
 
 def make_samm(root: Path) -> Path:
-    """SAMM: 11 preamble rows, header on row 12; frames <Subject>/<Filename>/<sub>_<frame>.jpg."""
+    """SAMM as released: a 13-row preamble, the header on spreadsheet row 14; frames
+    <Subject>/<Filename>/<sub>_<frame>.jpg. Quirks: apex -1 (not coded), AU cells with
+    alternatives ('4+7 (or 43)', 'R12 or R15'), a row whose folder is missing (009_9_9) and a row
+    whose frame range is not on disk (008_1_1: sheet 40-50, files 100-109)."""
     preamble = [
         ["SAMM Micro-Movement Database"],
         ["FACS codes"],
-        *[[] for _ in range(8)],
+        *[[] for _ in range(10)],
         ["Notes: v2"],
     ]
     header = [
@@ -56,10 +59,11 @@ def make_samm(root: Path) -> Path:
         "Estimated Emotion",
     ]
     data = [
-        [6, "006_1_2", 1, 5562, 5588, 5605, 44, "Micro - 1/2", "4+7", "", "Anger"],
+        [6, "006_1_2", 1, 5562, 5588, 5605, 44, "Micro - 1/2", "4+7 (or 43)", "", "Anger"],
         [6, "006_1_3", 1, 3912, 3948, 3980, 69, "Micro - 1/2", "R12+L14", "", "Contempt"],
         [7, "007_6_1", 6, 100, -1, 120, 21, "Micro - 1/2", "12", "", "Happiness"],
-        [7, "007_7_2", 7, 50, 60, 70, 21, "Micro - 1/2", "1+2", "", "Other"],
+        [7, "007_7_2", 7, 50, 60, 70, 21, "Micro - 1/2", "R12 or R15", "", "Other"],
+        [8, "008_1_1", 1, 40, 45, 50, 11, "Micro - 1/2", "4", "", "Fear"],  # files 100-109
         [9, "009_9_9", 1, 10, 12, 14, 5, "Micro - 1/2", "4", "", "Sadness"],  # no frames on disk
     ]
     write_xlsx(root / "SAMM_Micro_FACS_Codes_v2.xlsx", [*preamble, header, *data])
@@ -67,52 +71,76 @@ def make_samm(root: Path) -> Path:
     write_frames(root / "006" / "006_1_3", range(3910, 3982), "006_0{}.jpg")
     write_frames(root / "007" / "007_6_1", range(98, 123), "007_{:05d}.jpg")
     write_frames(root / "007" / "007_7_2", range(50, 71), "007_{:05d}.jpg")
+    write_frames(root / "008" / "008_1_1", range(100, 110), "008_{:05d}.jpg")
     return root
 
 
-def make_casme2(root: Path, version: int = 1, extra_subjects: int = 0) -> Path:
+# MEGC 2019 leaves these CASME II clips out of the composite (with every fear and sadness clip);
+# make_casme2(megc=True) writes them, labelled so that the 3-class mapping would keep them.
+MEGC_LEFT_OUT = ("sub04/EP12_01f", "sub05/EP12_03f", "sub24/EP02_07")
+
+
+def make_casme2(root: Path, version: int = 1, extra_subjects: int = 0, megc: bool = False) -> Path:
     """CASME II: version 1 'OnsetFrame' headers and numeric subjects; version 2 spaced headers,
-    'sub01' subjects and '/' for an uncoded apex. Frames sub<NN>/<Filename>/img<k>.jpg.
-    `extra_subjects` adds subjects 3, 4, ... with three clips each (enough to train on)."""
+    'sub01' subjects and '/' for an uncoded apex. Both have the release's two blank-header
+    columns. Frames sub<NN>/<Filename>/img<k>.jpg.
+    `extra_subjects` adds subjects 3, 4, ... with three clips each (enough to train on).
+    `megc` adds a fear and a sadness clip (sub05/EP19_01, sub24/EP08_02) and the three clips of
+    MEGC_LEFT_OUT (sub04/EP12_01f with apex '/', as in the release; happiness, surprise,
+    disgust), for the MEGC 2019 composite selection."""
     if version == 1:
         header = [
             "Subject",
             "Filename",
+            None,
             "OnsetFrame",
             "ApexFrame",
             "OffsetFrame",
+            None,
             "Action Units",
             "Estimated Emotion",
         ]
         data = [
-            [1, "EP02_01f", 46, 59, 86, "12", "happiness"],
-            [1, "EP03_02", 1, 10, 20, "4+L10", "disgust"],
-            [2, "EP02_01f", 30, 40, 50, "14", "repression"],
-            [2, "EP09_01", 5, 8, 12, "R4", "others"],
+            [1, "EP02_01f", 1, 46, 59, 86, "", "12", "happiness"],
+            [1, "EP03_02", 1, 1, 10, 20, 2, "4+L10", "disgust"],
+            [2, "EP02_01f", 2, 30, 40, 50, "", "14", "repression"],
+            [2, "EP09_01", 3, 5, 8, 12, "", "R4", "others"],
         ]
         name = "CASME2-coding-20140508.xlsx"
     else:
         header = [
             "Subject",
             "Filename",
+            None,
             "Onset Frame",
             "Apex Frame",
             "Offset Frame",
+            None,
             "Action Units",
             "Emotion",
         ]
         data = [
-            ["sub01", "EP02_01f", 46, "/", 86, "12", "Happiness"],
-            ["sub01", "EP03_02", 1, 10, 20, "4+L10", "Disgust"],
-            ["sub02", "EP02_01f", 30, 40, 50, "14", "Repression"],
-            ["sub02", "EP09_01", 5, 8, 12, "R4", "Others"],
+            ["sub01", "EP02_01f", 1, 46, "/", 86, "", "12", "Happiness"],
+            ["sub01", "EP03_02", 1, 1, 10, 20, 2, "4+L10", "Disgust"],
+            ["sub02", "EP02_01f", 2, 30, 40, 50, "", "14", "Repression"],
+            ["sub02", "EP09_01", 3, 5, 8, 12, "", "R4", "Others"],
         ]
         name = "CASME2-coding-20140508-v2.xlsx"
     emotions = ("happiness", "disgust", "surprise")
     for k in range(3, 3 + extra_subjects):
         for j, emotion in enumerate(emotions):
-            data.append([k, f"EP1{j}_0{k}", 1, 4, 8, "12", emotion])
+            data.append([k, f"EP1{j}_0{k}", 1, 1, 4, 8, "", "12", emotion])
             write_frames(root / f"sub{k:02d}" / f"EP1{j}_0{k}", range(1, 9))
+    if megc:
+        for subject, clip, apex, emotion in (
+            (4, "EP12_01f", "/", "happiness"),
+            (5, "EP12_03f", 15, "surprise"),
+            (24, "EP02_07", 15, "disgust"),
+            (5, "EP19_01", 15, "fear"),
+            (24, "EP08_02", 15, "sadness"),
+        ):
+            data.append([subject, clip, 1, 10, apex, 20, "", "4", emotion])
+            write_frames(root / f"sub{subject:02d}" / clip, range(10, 21))
     write_xlsx(root / name, [header, *data])
     write_frames(root / "sub01" / "EP02_01f", range(46, 87))
     write_frames(root / "sub01" / "EP03_02", range(1, 21))
@@ -121,42 +149,73 @@ def make_casme2(root: Path, version: int = 1, extra_subjects: int = 0) -> Path:
     return root
 
 
-def make_casme3(root: Path) -> Path:
-    """CAS(ME)^3 part A: label sheet; frames <Subject>/<Filename>/color/<k>.jpg."""
+def make_casme3(root: Path, full_sheet: bool = False) -> Path:
+    """CAS(ME)^3 part A: the ME label sheet; frames <Subject>/<Filename>/color/<k>.jpg, one
+    folder per recorded video. Quirks: video spNO.1/a holds two micro-expressions; spNO.216/d's
+    onset 3647 comes after its apex and spNO.216/e names frame 0, which does not exist (MEB
+    corrects both); an unrelated workbook lies beside the sheet. `full_sheet` also writes the
+    full part A sheet (micro and macro rows, 'Expression type', no emotion column)."""
     header = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion"]
     data = [
         ["spNO.1", "a", 10, 15, 22, "L12+R12", 1, "happy"],
+        ["spNO.1", "a", 40, 44, 48, "4+7", 2, "disgust"],
         ["spNO.1", "b", 100, 104, 110, "4+7", 2, "anger"],
         ["spNO.2", "a", 0, 3, 6, "1+2+5", 3, "surprise"],
+        ["spNO.216", "d", 3647, 2668, 2694, "4", 2, "sad"],
+        ["spNO.216", "e", 0, 0, 25, "1+2", 3, "surprise"],
     ]
     write_xlsx(root / "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx", [header, *data])
-    write_frames(root / "spNO.1" / "a" / "color", range(10, 23), "{}.jpg")
+    write_xlsx(root / "participants.xlsx", [["Subject", "Age"], ["spNO.1", 23]])
+    write_frames(root / "spNO.1" / "a" / "color", range(0, 60), "{}.jpg")
     write_frames(root / "spNO.1" / "b" / "color", range(100, 111), "{}.jpg")
     write_frames(root / "spNO.2" / "a" / "color", range(0, 7), "{}.jpg")
+    write_frames(root / "spNO.216" / "d" / "color", range(2640, 2700), "{}.jpg")
+    write_frames(root / "spNO.216" / "e" / "color", range(1, 26), "{}.jpg")
+    if full_sheet:
+        header = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type"]
+        header.append("Objective class")
+        full = [
+            ["spNO.1", "a", 10, 15, 22, "L12+R12", "Micro-expression", 1],
+            ["spNO.1", "a", 30, 38, 55, "12", "Macro-expression", 1],
+            ["spNO.1", "a", 40, 44, 48, "4+7", "Micro-expression", 2],
+            ["spNO.2", "a", 0, 3, 6, "1+2+5", "Micro-expression", 3],
+        ]
+        write_xlsx(root / "CAS(ME)3_part_A_v2.xlsx", [header, *full])
     return root
 
 
 def make_smic(root: Path) -> Path:
-    """SMIC-HS: <subject>/micro/<label>/<clip>/image<k>.bmp."""
-    write_frames(
-        root / "s1" / "micro" / "negative" / "s1_ne_01", range(1000, 1012), "image{:06d}.bmp"
-    )
-    write_frames(
-        root / "s1" / "micro" / "surprise" / "s1_sur_01", range(2000, 2009), "image{:06d}.bmp"
-    )
-    write_frames(
-        root / "s2" / "micro" / "positive" / "s2_po_01", range(300, 320), "image{:06d}.bmp"
-    )
-    (root / "s2" / "micro" / "positive" / "empty_clip").mkdir(parents=True)  # no frames: skipped
+    """SMIC as released: one folder per camera (HS, VIS, NIR), each
+    <subject>/micro/<label>/<clip>/image<k>.bmp, the same clip names in every camera."""
+    for camera, first in (("HS", 1000), ("VIS", 100), ("NIR", 100)):
+        base = root / camera
+        write_frames(
+            base / "s1" / "micro" / "negative" / "s1_ne_01",
+            range(first, first + 12),
+            "image{:06d}.bmp",
+        )
+        if camera == "HS":
+            write_frames(
+                base / "s1" / "micro" / "surprise" / "s1_sur_01",
+                range(2000, 2009),
+                "image{:06d}.bmp",
+            )
+            write_frames(
+                base / "s2" / "micro" / "positive" / "s2_po_01", range(300, 320), "image{:06d}.bmp"
+            )
+            (base / "s2" / "micro" / "positive" / "empty_clip").mkdir(parents=True)  # skipped
     return root
 
 
 def make_miex(root: Path) -> Path:
-    """MiE-X: <celebA_id>_<source>_<label>/0.jpg ...: _0 negative, _1 positive, _2 surprise."""
+    """MiE-X: <celebA_id>_<source>_<label>/0.jpg ...: _0 negative, _1 positive, _2 surprise;
+    2-frame variants (frame 1 the apex) and a 10-frame variant (intensity rising to the end)."""
     write_frames(root / "000017_mead_0", range(0, 8), "{}.jpg")
     write_frames(root / "000017_mead_1", range(0, 8), "{}.jpg")
     write_frames(root / "000042_mmew_a_2", range(0, 6), "{}.jpg")
     write_frames(root / "000042_mead_1", range(0, 5), "{}.jpg")
+    write_frames(root / "000051_mmew_0", range(0, 2), "{}.jpg")
+    write_frames(root / "000051_casme_2", range(0, 10), "{}.jpg")
     return root
 
 

@@ -48,7 +48,7 @@ def render_motion(
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     bump = np.exp(-(((xs - 0.5 * w) / (0.22 * w)) ** 2 + ((ys - 0.72 * h) / (0.12 * h)) ** 2))
     folder.mkdir(parents=True, exist_ok=True)
-    n = int(round(duration * fps))
+    n = round(duration * fps)
     for k in range(n):
         t = k / fps
         if onset <= t <= apex:
@@ -66,9 +66,9 @@ def render_motion(
         "clip": folder.name,
         "source": str(folder),
         "n_frames": n,
-        "onset": int(round(onset * fps)),
-        "apex": int(round((onset + offset) / 2 * fps)),  # a loader's midpoint, not the peak
-        "offset": int(round(offset * fps)),
+        "onset": round(onset * fps),
+        "apex": round((onset + offset) / 2 * fps),  # a loader's midpoint, not the peak
+        "offset": round(offset * fps),
         "fps": float(fps),
         "apex_source": "midpoint",
         "emotion": "happiness",

@@ -56,7 +56,7 @@ def test_age_gender_on_the_demo_dataset_keeps_known_gender_and_flags_grace(
     assert faces.loc["astronaut", "gender"] == "Woman"
     assert faces.loc["grace", "gender"] == "Woman"
     assert faces.loc["grace", "gender_source"] == "public record"
-    # ... and the estimate stays beside it, with its confidence (REFERENCE s8)
+    # ... and the estimate stays beside it, with its confidence
     assert faces.loc["astronaut", "gender_by_age_gender"] == "Woman"
     assert faces.loc["grace", "gender_by_age_gender"] == "Man"
     assert faces.loc["grace", "gender_by_age_gender_confidence"] >= 0.9

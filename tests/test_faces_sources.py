@@ -20,6 +20,7 @@ from equime.faces.sources import (
     celeba,
     csv_list,
     demo_sources,
+    find_sources,
     folder,
     resolve_sources,
     slugify,
@@ -124,8 +125,23 @@ def test_duplicates_are_kept_once(tmp_path: Path) -> None:
     original = _photo(root / "a.png", 1)
     shutil.copy(original, root / "z copy.png")
     _photo(root / "b.png", 2)
-    for images in (folder(root), resolve_sources("folder", str(root))):
-        assert [img.path.name for img in images] == ["a.png", "b.png"]
+    images = resolve_sources("folder", str(root))
+    assert [img.path.name for img in images] == ["a.png", "b.png"]
+    kept, duplicates = find_sources("folder", str(root))
+    assert kept == images
+    assert [(dup.shown_path, orig.shown_path) for dup, orig in duplicates] == [
+        ("z copy.png", "a.png")
+    ]
+
+
+def test_recorded_paths_are_relative_to_the_input_root(tmp_path: Path) -> None:
+    root = tmp_path / "home" / "someone" / "photos"
+    _photo(root / "sub" / "a.png", 1)
+    elsewhere = _photo(tmp_path / "elsewhere" / "b.png", 2)
+    (root / "list.csv").write_text(f"path\nsub/a.png\n{elsewhere}\n")
+    assert [i.shown_path for i in resolve_sources("folder", str(root))] == ["sub/a.png"]
+    listed = resolve_sources("csv", str(root / "list.csv"))
+    assert [i.shown_path for i in listed] == ["sub/a.png", "b.png"]  # outside the root: the name
 
 
 def test_csv_list(tmp_path: Path) -> None:
@@ -219,7 +235,9 @@ def test_demo_sources_are_used_in_place_with_public_labels() -> None:
     assert hopper.path.name == "grace_hopper.jpg" and hopper.face_id.startswith("grace-hopper-")
     assert astronaut.attributes["age"] == "36" and hopper.attributes["age"] == "78"
     assert np.array_equal(np.asarray(Image.open(astronaut.path)), skimage.data.astronaut())
-    assert resolve_sources("demo", None) == [astronaut, hopper]
+    demo = resolve_sources("demo", None)
+    assert [(s.face_id, s.path) for s in demo] == [(s.face_id, s.path) for s in (astronaut, hopper)]
+    assert [s.shown_path for s in demo] == ["astronaut.png", "grace_hopper.jpg"]
 
 
 def test_resolve_sources_errors(tmp_path: Path) -> None:

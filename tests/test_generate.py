@@ -232,6 +232,8 @@ def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     assert run_cli(*args) == 0
     first = metadata(out)
     bad, odd = _photos(photos / "sub dir")
+    (photos / "sub dir" / "same again.png").write_bytes(demo_sources()[0].path.read_bytes())
+    bad["same again.png"] = "same bytes as astro naut.png"
     assert run_cli(*args) == 0  # same config: resumes, keeps the finished video
     meta = metadata(out)
     assert first.loc[0, "sha256"] in set(meta["sha256"])
@@ -246,6 +248,14 @@ def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     assert set(reasons) == set(bad)
     for name, reason in bad.items():
         assert reason in reasons[name], (name, reasons[name])
+    # paths are recorded relative to the input folder: no home folder travels with the dataset
+    assert "sub dir/grey.png" in set(meta["source_path"])
+    for name in ("metadata.csv", "README.md", "dataset.json", "rejected.csv"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert str(tmp_path) not in text and str(photos.resolve()) not in text, name
+    assert not any(
+        str(tmp_path) in str(v) for v in pd.read_parquet(out / "metadata.parquet").values.ravel()
+    )
 
 
 def _video_count(root: Path) -> int:
@@ -285,3 +295,11 @@ def test_hugging_face_datasets_reads_the_folder(demo_run: Path, monkeypatch) -> 
     ds = load_dataset(str(demo_run), split="train")
     assert len(ds) == 10 and "video" in ds.column_names
     assert sorted(ds["id"]) == sorted(metadata(demo_run)["id"])
+    # one frame, decoded from the path `datasets` gives (the README's route without torchcodec)
+    import av
+    from datasets import Video
+
+    row = ds.cast_column("video", Video(decode=False))[0]
+    with av.open(row["video"]["path"]) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert frame.shape[2] == 3 and frame.shape[0] == frame.shape[1] and frame.std() > 10

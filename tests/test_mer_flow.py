@@ -105,3 +105,21 @@ def test_input_must_fit_the_model() -> None:
         resolve_input("ststnet", "frames")
     with pytest.raises(EquimeError, match="reads frames, not flow"):
         resolve_input("resnet3d", "flow")
+
+
+def test_train_refuses_a_model_on_the_wrong_input(tmp_path, capsys) -> None:
+    from equime.cli import main
+
+    code = main(["train", str(tmp_path), "--model", "ststnet", "--input", "frames", "--out", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "reads flow, not frames" in err and "Traceback" not in err
+
+
+def test_evaluate_refuses_a_checkpoint_of_another_input() -> None:
+    from equime.mer.evaluate import _check_input
+    from equime.mer.train import TrainConfig
+
+    cfg = TrainConfig(data=".", model="ststnet", out="x")
+    _check_input(cfg, {"input": "flow"}, "ck")  # same input: fine
+    with pytest.raises(EquimeError, match="trained on input frames, experiment uses flow"):
+        _check_input(cfg, {}, "ck")  # an old checkpoint: frames

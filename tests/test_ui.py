@@ -176,7 +176,7 @@ def test_ui_listens_on_localhost_unless_told_and_then_warns(monkeypatch, capsys)
 
 
 def test_report_commands_that_do_not_exist_are_named(tmp_path: Path) -> None:
-    from equime.ui.app import Page
+    from equime.ui.page import Page
     from equime.ui.safety import Roots
 
     page = Page(Roots(tmp_path / "work"))
@@ -187,7 +187,7 @@ def test_report_commands_that_do_not_exist_are_named(tmp_path: Path) -> None:
 
 def test_a_zip_or_a_folder_becomes_a_job_only_inside_the_roots(tmp_path: Path) -> None:
     from equime.faces.sources import demo_sources
-    from equime.ui.app import SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP, Page
+    from equime.ui.page import SOURCE_DEMO, SOURCE_FOLDER, SOURCE_ZIP, Page
     from equime.ui.safety import Roots
 
     page = Page(Roots(tmp_path / "work"))

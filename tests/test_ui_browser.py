@@ -214,3 +214,59 @@ def test_reports_tab_runs_a_report_or_says_it_is_missing(page, server, shots: Pa
         assert "not part of this EquiME installation" in error.inner_text()
     assert "Traceback" not in page.inner_text("body")
     snap(page, shots, "07-reports")
+
+
+def test_check_tab_reports_a_dataset_and_refuses_a_plain_folder(page, server, shots: Path) -> None:
+    """`equime datasets check` from the page: a generated folder is usable, an empty one is not."""
+    from equime.cli import main
+
+    dataset = server[1] / "datasets" / "check-demo"
+    tiny = ["--emotions", "happiness,anger", "--frames", "33", "--size", "128"]
+    assert main(["generate", "--demo", "--out", str(dataset), *tiny, "--no-progress"]) == 0
+    (server[1] / "datasets" / "not-a-dataset").mkdir()
+    page.reload()
+    page.get_by_role("tab", name="Check").click()
+    for name, expect in (
+        ("check-demo", "#chk-done"),
+        ("not-a-dataset", "#chk-status .equime-error"),
+    ):
+        page.locator("#chk-folder input").click()
+        page.get_by_role("option", name=f"datasets/{name}").click()
+        page.click("#chk-run")
+        shown = page.wait_for_selector(expect, timeout=90_000).inner_text()
+        if name == "check-demo":
+            assert "4 clips, 0 skipped" in shown
+            assert "happiness" in page.locator("#chk-report textarea").input_value()
+            snap(page, shots, "08-check")
+        else:
+            assert "not-a-dataset" in shown and len(shown.strip().splitlines()) == 1
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> None:
+    """A person makes a long video (micro + macro expressions) and reads its spotting report."""
+    page.reload()
+    page.get_by_role("tab", name="Dataset").click()
+    page.locator("#ds-name input, #ds-name textarea").first.fill("e2e-long")
+    page.locator("#ds-limit input").fill("1")
+    page.locator("#ds-workers input").fill("1")
+    page.locator("#ds-size label", has_text="128").click()
+    page.locator("#ds-long input").check()
+    page.locator("#ds-duration input").fill("10")
+    page.click("#ds-run")
+    page.wait_for_function(
+        "() => (document.querySelector('#ds-progress-text') || {}).innerText"
+        " === 'Finished: 1 of 1 videos'",
+        timeout=180_000,
+    )
+    page.get_by_role("tab", name="Reports").click()
+    page.locator("#rep-dataset input").click()
+    page.get_by_role("option", name="e2e-long").click()
+    page.click("#rep-spot")
+    page.wait_for_selector("#rep-gallery img", timeout=180_000)
+    page.wait_for_function(
+        "() => document.querySelector('#rep-md').innerText.includes('Spotting score')"
+    )
+    assert "micro-expressions" in page.inner_text("#rep-md")
+    assert "Traceback" not in page.inner_text("body")
+    snap(page, shots, "09-long-spot")

@@ -5,6 +5,9 @@ worker. `ray` runs them on long-lived Ray actors (one GPU each when the cluster 
 worker loads its model once; a task whose worker dies is retried a bounded number of times, then
 handed to `on_error`. Both yield results in completion order; what to do with them (and where
 files go) is the caller's business, so a Ray run writes exactly what a local run writes.
+
+`shares_disk` says whether the workers see this machine's files; `share(value)` makes a value that
+many tasks need (a face) travel once per node (Ray's object store) instead of once per task.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,8 +31,42 @@ log = logging.getLogger(__name__)
 OnError = Callable[[Any, str], Any]  # (item, reason) -> a result standing in for fn(item)
 
 
+class Shared(Protocol):
+    def get(self) -> Any:
+        """The shared value, inside a worker."""
+        ...
+
+
+@dataclass(frozen=True)
+class Held:
+    """A value that travels with each task naming it (local processes: pickled per task)."""
+
+    value: Any
+
+    def get(self) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True)
+class InObjectStore:
+    """A value put once into Ray's object store: each node fetches it once, whichever worker asks,
+    and Ray frees it when the last task holding the reference is gone."""
+
+    ref: Any
+
+    def get(self) -> Any:
+        import ray
+
+        return ray.get(self.ref)
+
+
 class Executor(Protocol):
     workers: int
+    shares_disk: bool  # workers see this machine's files at the same paths
+
+    def share(self, value: Any) -> Shared:
+        """A handle to `value` that tasks carry and workers open with `.get()`."""
+        ...
 
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
@@ -46,10 +84,15 @@ def _claim_gpu(counter: Any, gpus: int) -> None:
 
 
 class LocalExecutor:
+    shares_disk = True
+
     def __init__(self, workers: int = 0, gpus: int = 0) -> None:
         self.gpus = gpus
         default = gpus if gpus > 0 else (os.cpu_count() or 1)
         self.workers = workers if workers > 0 else default
+
+    def share(self, value: Any) -> Shared:
+        return Held(value)
 
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
@@ -84,6 +127,12 @@ def check_address(address: str, timeout: float = 5.0) -> None:
         raise EquimeError(f"ray: cannot reach {address} ({exc.strerror or exc})") from None
 
 
+def worker_pythonpath() -> str:
+    """This checkout's package first, then the driver's PYTHONPATH: what local workers import."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     """Connect to a cluster (or start a local one); True when this call started Ray.
 
@@ -104,10 +153,8 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     if address is not None:
         check_address(address)
     else:
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
         options["num_cpus"] = num_cpus
-        options["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+        options["runtime_env"] = {"env_vars": {"PYTHONPATH": worker_pythonpath()}}
     try:
         ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -133,6 +180,8 @@ class RayExecutor:
         import ray
 
         self._started = start_ray(address, workers or None)
+        # only a cluster equime started here runs on this machine; any other may span nodes
+        self.shares_disk = self._started and address is None
         resources = ray.cluster_resources()
         self.gpus = int(resources.get("GPU", 0)) if gpu else 0
         # a model-backed task without GPUs gets one worker: one model in memory, not one per core
@@ -144,24 +193,43 @@ class RayExecutor:
     def _spawn(self) -> Any:
         return self._actor_class.options(num_cpus=1, num_gpus=1 if self.gpus else 0).remote()
 
+    def share(self, value: Any) -> Shared:
+        import ray
+
+        return InObjectStore(ray.put(value))
+
     def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], on_error: OnError | None = None
     ) -> Iterator[Any]:
         """One task in flight per actor; a failed task goes back to the front of the queue until
-        it has failed `retries + 1` times. A dead actor is replaced by a fresh one."""
+        it has failed `retries + 1` times. A dead actor is replaced by a fresh one.
+
+        Back-pressure: an actor gets its next task only after the caller has taken its previous
+        result, so at most `workers` finished results wait (in Ray's object store) and the driver
+        holds one at a time. Items are drawn from `items` only as actors free up, so what they
+        carry (shared faces) lives only while its tasks do."""
         import ray
         from ray.exceptions import RayError, RayTaskError
 
-        queue = deque(enumerate(items))
+        source = enumerate(items)
+        again: deque[tuple[int, Any]] = deque()  # failed tasks, retried before new ones
         failures: dict[int, int] = {}
-        actors = [self._spawn() for _ in range(min(self.workers, len(queue)))]
-        idle = list(range(len(actors)))
+        actors: list[Any] = []
+        idle: list[int] = []
         running: dict[Any, tuple[int, int, Any]] = {}
         try:
-            while queue or running:
-                while queue and idle:
-                    slot, (index, item) = idle.pop(), queue.popleft()
-                    running[actors[slot].run.remote(fn, item)] = (slot, index, item)
+            while True:
+                while idle or len(actors) < self.workers:
+                    work = again.popleft() if again else next(source, None)
+                    if work is None:
+                        break
+                    if not idle:
+                        actors.append(self._spawn())
+                        idle.append(len(actors) - 1)
+                    slot = idle.pop()
+                    running[actors[slot].run.remote(fn, work[1])] = (slot, *work)
+                if not running:
+                    return
                 (ref,), _ = ray.wait(list(running), num_returns=1)
                 slot, index, item = running.pop(ref)
                 try:
@@ -178,13 +246,14 @@ class RayExecutor:
                 else:
                     idle.append(slot)
                     yield result
+                    del result  # the next task starts only once this one is written
                     continue
                 idle.append(slot)
                 failures[index] = failures.get(index, 0) + 1
                 times = f"{failures[index]} time{'s' if failures[index] > 1 else ''}"
                 if failures[index] <= self.retries:
                     log.warning("task %d failed (%s); retry %d", index, reason, failures[index])
-                    queue.appendleft((index, item))
+                    again.appendleft((index, item))
                 elif on_error is not None:
                     yield on_error(item, f"failed {times}: {reason}")
                 else:

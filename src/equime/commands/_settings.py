@@ -17,6 +17,10 @@ GENERATOR_FLAGS = {
     "pipeline": "pipeline",
     "steps": "steps",
     "guidance": "guidance",
+    "ltx_mode": "mode",
+    "offload": "offload",
+    "vae_tiling": "vae_tiling",
+    "text_cache": "text_cache",
 }
 
 
@@ -44,7 +48,22 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add(
         "--pipeline",
         choices=["i2v", "condition"],
-        help="ltx: i2v, or condition (last frame = face)",
+        help="ltx: older name of --ltx-mode (i2v or condition)",
+    )
+    add(
+        "--ltx-mode",
+        choices=["keyframes", "condition", "i2v"],
+        help="ltx: keyframes (default: neutral/apex/neutral pinned at the planned onset/apex/"
+        "offset, timing kept), condition (face first and last), i2v (face first)",
+    )
+    add("--offload", action="store_true", default=None, help="ltx: model CPU offload (24 GB)")
+    add("--vae-tiling", action="store_true", default=None, help="ltx: tiled VAE decode")
+    add("--text-cache", help="ltx: folder of cached T5 prompt embeddings (default: user cache)")
+    add(
+        "--prompt-emotion",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="name the emotion in the prompt (default); --no-prompt-emotion: Z's words only",
     )
     add("--steps", type=int, help="ltx: denoising steps (default 50)")
     add("--guidance", type=float, help="ltx: guidance scale (default 3.0)")

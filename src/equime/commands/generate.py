@@ -43,9 +43,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--address", help="ray: cluster address (default: start a local cluster)")
     p.add_argument("--retries", type=int, help="ray: retries after a worker dies (default 2)")
     p.add_argument(
+        "--write-on-workers",
+        action=argparse.BooleanOptionalAction,
+        help="ray: workers write into --out (a disk every node shares) instead of returning "
+        "videos to this machine (default: only on a local cluster)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", default=None, help="replace the --out folder"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.add_argument(
+        "--long",
+        action="store_true",
+        help="long videos with micro- and macro-expressions, blinks and head drift "
+        "(+ intervals.csv); settings under `long:` in --config",
+    )
+    p.add_argument("--duration", type=float, help="--long: seconds per video (default 20)")
     synthesis_flags(p)
     p.set_defaults(run=run)
 
@@ -70,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     from equime.generation.pipeline import generate
 
     source, path = _source_kind(args)
-    merged = settings(args, skip=("demo", "source", "path"))
+    merged = settings(args, skip=("demo", "source", "path", "long", "duration"))
+    if args.long or args.duration is not None:  # the flags add to a config file's `long:`
+        duration = {} if args.duration is None else {"duration_s": args.duration}
+        prior = merged.get("long")
+        merged["long"] = {**(prior if isinstance(prior, dict) else {}), **duration}
     cfg = GenerateConfig(**{"source": source, "path": path, **merged})
     report = generate(cfg)
     print(

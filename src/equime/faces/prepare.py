@@ -42,7 +42,7 @@ def prepare_face(
         face_id=src.face_id,
         image=crop,
         landmarks=landmarks,
-        source_path=path,
+        source_path=src.shown_path,
         source_sha256=src.sha256,
         notes=tuple(notes),
     )

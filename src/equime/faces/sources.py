@@ -6,6 +6,7 @@ attributes with where each came from, so later reports can tell known labels fro
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import inspect
 import json
@@ -14,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
@@ -42,6 +43,13 @@ class SourceImage:
     sha256: str
     attributes: dict[str, str] = field(default_factory=dict)
     licence: str = ""
+    # what the card and metadata show: the path relative to the input root (never the user's
+    # home folder); set by find_sources, the file name when the photo lies outside that root
+    recorded_path: str = ""
+
+    @property
+    def shown_path(self) -> str:
+        return self.recorded_path or self.path.name
 
 
 def slugify(text: str) -> str:
@@ -81,7 +89,7 @@ def folder(path: str | Path) -> list[SourceImage]:
             key = unicodedata.normalize("NFC", file.relative_to(root).as_posix())
             found.append((key, file))
     found.sort(key=lambda item: item[0])
-    return _unique([source_image(file) for _, file in found])
+    return [source_image(file) for _, file in found]
 
 
 def csv_list(path: str | Path) -> list[SourceImage]:
@@ -122,7 +130,7 @@ def csv_list(path: str | Path) -> list[SourceImage]:
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")
         raise EquimeError(f"{csv_path}: {len(missing)} listed file(s) not found ({shown})")
-    return _unique(images)
+    return images
 
 
 def celeba(path: str | Path, non_smiling: bool = False) -> list[SourceImage]:
@@ -162,7 +170,7 @@ def celeba(path: str | Path, non_smiling: bool = False) -> list[SourceImage]:
         images.append(source_image(file, attributes, licence=CELEBA_LICENCE))
     if absent:
         log.info("%s: %d listed image(s) not in %s, skipped", anno, absent, image_dir)
-    return _unique(images)
+    return images
 
 
 def demo_sources() -> list[SourceImage]:
@@ -198,7 +206,18 @@ SOURCES: dict[str, Callable[..., list[SourceImage]]] = {
 
 
 def resolve_sources(kind: str, path: str | None, **options: Any) -> list[SourceImage]:
-    """Look up a source kind, check its path and options, return its images without duplicates."""
+    """The images of a source without duplicates (see find_sources for what was left out)."""
+    return find_sources(kind, path, **options)[0]
+
+
+Duplicate = tuple[SourceImage, SourceImage]  # (left out, the earlier photo with the same bytes)
+
+
+def find_sources(
+    kind: str, path: str | None, **options: Any
+) -> tuple[list[SourceImage], list[Duplicate]]:
+    """Look up a source kind, check its path and options; its images (paths recorded relative to
+    the input root) and the byte-identical duplicates left out."""
     if kind not in SOURCES:
         raise EquimeError(f"unknown source kind {kind!r} (known: {', '.join(sorted(SOURCES))})")
     loader = SOURCES[kind]
@@ -217,17 +236,30 @@ def resolve_sources(kind: str, path: str | None, **options: Any) -> list[SourceI
         if path:
             raise EquimeError(f"source {kind!r} takes no path (got {path})")
         images = loader(**options)
-    return _unique(images)
+    root = Path(path) if path else None
+    if root is not None and not root.is_dir():
+        root = root.parent  # a CSV list or a single photo: paths relative to its folder
+    return split_duplicates([_recorded(image, root) for image in images])
 
 
-def _unique(images: list[SourceImage]) -> list[SourceImage]:
+def _recorded(image: SourceImage, root: Path | None) -> SourceImage:
+    shown = image.path.name
+    if root is not None:
+        # outside the input root (a CSV line pointing elsewhere): the name; the hash identifies it
+        with contextlib.suppress(ValueError):
+            shown = image.path.resolve().relative_to(root.resolve()).as_posix()
+    return replace(image, recorded_path=shown)
+
+
+def split_duplicates(images: list[SourceImage]) -> tuple[list[SourceImage], list[Duplicate]]:
     """Keep the first of several byte-identical photos, so one person is not counted twice."""
-    seen: set[str] = set()
+    first: dict[str, SourceImage] = {}
     kept: list[SourceImage] = []
+    duplicates: list[Duplicate] = []
     for image in images:
-        if image.sha256 in seen:
-            log.info("%s: same bytes as an earlier image, skipped", image.path)
+        if image.sha256 in first:
+            duplicates.append((image, first[image.sha256]))
             continue
-        seen.add(image.sha256)
+        first[image.sha256] = image
         kept.append(image)
-    return kept
+    return kept, duplicates

@@ -21,6 +21,7 @@ from equime.settings_file import read_settings
 
 RUNTIME_FIELDS = frozenset(
     {"out", "workers", "overwrite", "face_model", "progress", "executor", "address", "retries"}
+    | {"write_on_workers"}
 )
 
 
@@ -43,6 +44,7 @@ class GenerateConfig:
     generator: str = "warp"
     generator_options: dict[str, Any] = field(default_factory=dict)
     prompt_template: str = DEFAULT_TEMPLATE  # a bundled template's name or a YAML file
+    prompt_emotion: bool = True  # the emotion word in the prompt (off: the text depends on Z only)
     intensity_required: tuple[float, float] = (0.25, 0.45)
     intensity_optional: tuple[float, float] = (0.15, 0.3)
     label_noise: float = 0.0
@@ -53,6 +55,7 @@ class GenerateConfig:
     non_smiling: bool = False
     crf: int = 18
     preset: str = "medium"
+    long: dict[str, Any] | None = None  # long videos (generation/long_config.py); None = clips
     # runtime only
     workers: int = 0  # 0 = all cores
     overwrite: bool = False
@@ -61,6 +64,9 @@ class GenerateConfig:
     executor: str = "local"  # local | ray
     address: str | None = None  # ray: cluster address (default: start a local one)
     retries: int = 2  # ray: attempts after a worker dies, before the sample is rejected
+    # ray: workers write into `out` (shared disk) or return videos to the driver; None: they
+    # write only on a cluster equime started on this machine
+    write_on_workers: bool | None = None
 
     def __post_init__(self) -> None:
         self.emotions = parse_emotions(self.emotions)
@@ -72,6 +78,10 @@ class GenerateConfig:
             self.do = parse_intervention(self.do)
         self.intensity_required = tuple(self.intensity_required)  # type: ignore[assignment]
         self.intensity_optional = tuple(self.intensity_optional)  # type: ignore[assignment]
+        if self.long is not None:
+            from equime.generation.long_config import long_settings
+
+            self.long = long_settings(self.long, self.generator)
         self.validate()
 
     def validate(self) -> None:
@@ -99,7 +109,9 @@ class GenerateConfig:
         # Generator-specific limits (LTX: size multiple of 32, 8k+1 frames, a pipeline folder)
         # fail here, before any face is read or model loaded.
         check_generator(self.generator, self.size, self.n_frames, self.generator_options)
-        load_template(self.prompt_template)
+        template = load_template(self.prompt_template)
+        if not self.prompt_emotion:
+            template.render("", {"12": 0.5}, with_emotion=False)  # no emotion-free text: fail now
 
     @property
     def eps_x_seed(self) -> int:
@@ -109,10 +121,18 @@ class GenerateConfig:
         """The fields that define the dataset, as plain JSON-able data."""
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
         data["emotions"] = list(self.emotions)
+        from equime.synth.base import generator_factory
+
+        runtime = getattr(generator_factory(self.generator), "runtime_options", ())
+        data["generator_options"] = {  # offload, text cache...: how, not what (LTX)
+            k: v for k, v in self.generator_options.items() if k not in runtime
+        }
         data["balance_by"] = list(self.balance_by)
         if not self.balance_by:  # absent when unused: runs made before it keep their fingerprint
             del data["balance_by"]
         data["path"] = str(Path(self.path).resolve()) if self.path else None
+        if self.long is None:  # absent when unused: runs made before it keep their fingerprint
+            del data["long"]
         if self.prompt_template == DEFAULT_TEMPLATE:
             # absent when unused: runs made before templates keep their fingerprint (the rows
             # still record the bundled template's name and hash)
@@ -121,6 +141,8 @@ class GenerateConfig:
             if Path(self.prompt_template).expanduser().is_file():
                 data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
             data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
+        if self.prompt_emotion:
+            del data["prompt_emotion"]  # absent when default: earlier fingerprints hold
         return json.loads(json.dumps(data))
 
     def fingerprint(self) -> str:

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +22,19 @@ from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import read_rows, write_metadata
 from equime.errors import EquimeError
 from equime.executors import Executor, check_address, create_executor
-from equime.faces.sources import SourceImage, resolve_sources
+from equime.faces.sources import SourceImage, find_sources
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.generation.config import GenerateConfig
+from equime.generation.long import build_long_plan, write_intervals
+from equime.generation.long_render import render_long
 from equime.generation.plan import PlanRow, build_plan
-from equime.generation.tasks import FaceTask, RenderTask, prepare_faces, render_sample
+from equime.generation.tasks import (
+    FaceTask,
+    RenderTask,
+    prepare_faces,
+    render_sample,
+    store_result,
+)
 from equime.synth.base import generator_factory
 
 log = logging.getLogger(__name__)
@@ -139,7 +148,7 @@ def write_plan(layout: DatasetLayout, plan: list[PlanRow]) -> None:
 def generate(cfg: GenerateConfig) -> GenerateReport:
     layout = DatasetLayout(Path(cfg.out))
     options = {"non_smiling": cfg.non_smiling} if cfg.source == "celeba" else {}
-    sources = resolve_sources(cfg.source, cfg.path, **options)
+    sources, duplicates = find_sources(cfg.source, cfg.path, **options)
     balance_notes: list[str] = []
     if cfg.balance_by:
         from equime.dataset.balance import choose_faces
@@ -158,26 +167,34 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     executor = create_executor("local", workers=cfg.workers)
 
     faces, report.rejected = _prepare(cfg, layout, sources, executor)
-    plan = build_plan(cfg, [(s.face_id, s.attributes) for s in faces])
+    report.rejected += [
+        {"stage": "sources", "path": dup.shown_path, "reason": f"same bytes as {orig.shown_path}"}
+        for dup, orig in duplicates
+    ]
+    plan = (build_plan if cfg.long is None else build_long_plan)(  # type: ignore[operator]
+        cfg, [(s.face_id, s.attributes) for s in faces]
+    )
     write_plan(layout, plan)
     report.planned = len(plan)
-    version = getattr(generator_factory(cfg.generator), "version", None)
+    factory = generator_factory(cfg.generator)  # the version known before a model loads (LTX)
+    version_for = getattr(factory, "version_for", None)
+    version = (
+        version_for(cfg.generator_options) if version_for else getattr(factory, "version", None)
+    )
     done = finished_rows(layout, plan, version)
     report.skipped = len(done)
     todo = [row for row in plan if row.sample_id not in done]
-    options = tuple(sorted(cfg.generator_options.items()))
-    tasks = [
-        RenderTask(str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset)
-        for row in todo
-    ]
     rows = dict(done)
-    renderer = render_executor(cfg) if tasks else executor
+    renderer = render_executor(cfg) if todo else executor
+    tasks = render_tasks(cfg, layout, todo, renderer)
     try:
-        with _progress(cfg, len(tasks), "videos", "video") as bar:
-            for result in renderer.map(render_sample, tasks, on_error=_rejected_task):
+        with _progress(cfg, len(todo), "videos", "video") as bar:
+            render = render_sample if cfg.long is None else render_long
+            for result in renderer.map(render, tasks, on_error=_rejected_task):
                 if "rejected" in result:
                     report.rejected.append({"stage": "render", **result["rejected"]})
                 else:
+                    result = store_result(layout, result)  # a returned video is written here
                     rows[result["row"]["id"]] = result["row"]
                     report.made += 1
                 bar.update()
@@ -186,6 +203,25 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
         if hasattr(renderer, "close"):
             renderer.close()
     return report
+
+
+def render_tasks(
+    cfg: GenerateConfig, layout: DatasetLayout, todo: list[PlanRow], executor: Executor
+) -> Iterator[RenderTask]:
+    """Tasks made as the executor asks for them. Workers that do not share this disk (a Ray
+    cluster equime did not start here, unless --write-on-workers) get each face through the
+    executor, shared once per face, and return videos for the driver to write."""
+    on_workers = cfg.write_on_workers
+    if on_workers is None:
+        on_workers = executor.shares_disk
+    options = tuple(sorted(cfg.generator_options.items()))
+    face_id, face = None, None
+    for row in todo:  # plan rows come grouped by face
+        if not on_workers and row.face_id != face_id:
+            face_id, face = row.face_id, executor.share(layout.face_path(row.face_id).read_bytes())
+        yield RenderTask(
+            str(layout.root), row, cfg.generator, options, cfg.crf, cfg.preset, face, on_workers
+        )
 
 
 def _rejected_task(task: RenderTask, reason: str) -> dict:
@@ -219,21 +255,23 @@ def _finish(
 ) -> None:
     """Write what is finished, even when the run was interrupted."""
     frame = write_metadata(layout, rows)
+    if cfg.long is not None:
+        write_intervals(layout, frame)
     rejected = pd.DataFrame(report.rejected, columns=["id", "path", "stage", "reason", "face_id"])
     if layout.rejected.is_file():  # keep what later stages rejected (`equime verify --reject`)
         previous = pd.read_csv(layout.rejected, dtype=str, keep_default_na=False)
         if "stage" in previous:
-            later = previous[~previous["stage"].isin(["faces", "render"])]
+            later = previous[~previous["stage"].isin(["sources", "faces", "render"])]
             rejected = pd.concat([rejected, later], ignore_index=True)
     write_text_atomic(layout.rejected, rejected.to_csv(index=False), layout.tmp)
     used = {s.face_id for s in sources}
     source_list = [
-        {"path": str(s.path), "licence": s.licence} for s in sources if s.face_id in used
+        {"path": s.shown_path, "licence": s.licence} for s in sources if s.face_id in used
     ]
-    write_card(
-        layout, cfg.dataset_fields(), cfg.fingerprint(), frame, len(report.rejected), source_list
-    )
-    if len(frame):
+    # the card travels with the dataset: the input folder by name only (the run state keeps it)
+    fields = {**cfg.dataset_fields(), "path": Path(cfg.path).name if cfg.path else cfg.path}
+    write_card(layout, fields, cfg.fingerprint(), frame, len(report.rejected), source_list)
+    if len(frame) and cfg.long is None:  # long videos: write_intervals draws their events
         from equime.dataset.contact_sheet import write_dataset_contact_sheet
 
         write_dataset_contact_sheet(layout, frame, cfg.emotions)

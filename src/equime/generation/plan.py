@@ -89,7 +89,7 @@ def plan_sample(
         fz_score=round(fz_score, 4),
         label=label,
         label_noise=flipped,
-        prompt=template.render(emotion, z),
+        prompt=template.render(emotion, z, cfg.prompt_emotion),
         size=cfg.size,
         fps=cfg.fps,
         n_frames=cfg.n_frames,
@@ -98,7 +98,7 @@ def plan_sample(
         offset=timeline.offset,
         hold=timeline.hold,
         attributes=dict(attributes),
-        negative_prompt=template.negative,
+        negative_prompt=template.negative_for(z),  # never forbids a requested AU
         prompt_template=template.name,
         prompt_template_sha256=template.sha256,
     )

@@ -12,7 +12,7 @@ from equime.faces.sources import source_image
 from equime.files import write_bytes_atomic
 from equime.generation.config import GenerateConfig
 from equime.generation.plan import plan_sample
-from equime.synth.base import create_generator
+from equime.synth.base import TIMED_SOURCES, create_generator
 from equime.video.mp4 import encode_mp4_bytes
 
 
@@ -34,7 +34,7 @@ def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
         data = encode_mp4_bytes(frames, row.fps, crf=cfg.crf, preset=cfg.preset)
         write_bytes_atomic(out / f"{emotion}.mp4", data)
         timing = {"onset": row.onset, "apex": row.apex, "offset": row.offset}
-        if getattr(generator, "timing_source", "ground truth") != "ground truth":
+        if getattr(generator, "timing_source", "ground truth") not in TIMED_SOURCES:
             timing = {}  # the plan's timeline is not what the model made
         rows.append((emotion, frames, *known_or_span(timing, len(frames))))
     sheet = out / "contact_sheet.png"

@@ -1,11 +1,15 @@
 """The two kinds of work a run farms out: preparing faces, and rendering one planned sample.
 
 Tasks take and return plain data (dicts, paths), so any executor can ship them between processes.
+A render task either writes its video and row into the dataset folder itself (workers that share
+the driver's disk) or carries its face and returns the video's bytes for the driver to write
+(`write=False`): then a worker needs neither the input photos nor the output folder.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -19,11 +23,12 @@ from equime import __version__
 from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import attribute_values, aus_text, write_row
 from equime.errors import EquimeError, InputRejected
+from equime.executors import Shared
 from equime.faces.face import Face
 from equime.facs.aus import column_name
 from equime.files import write_atomic, write_bytes_atomic
 from equime.generation.plan import PlanRow
-from equime.synth.base import Generator, create_generator
+from equime.synth.base import TIMED_SOURCES, Generator, create_generator
 from equime.video.mp4 import encode_mp4_bytes
 
 log = logging.getLogger(__name__)
@@ -57,10 +62,15 @@ def save_face(path: Path, face: Face, licence: str, tmp_dir: Path) -> None:
 @lru_cache(maxsize=8)
 def load_face(path: str) -> tuple[Face, str]:
     """A prepared face and its source licence, read back from the run's face cache."""
-    with np.load(path) as data:
+    return read_face(path, Path(path).stem)
+
+
+def read_face(source: str | io.BytesIO, face_id: str) -> tuple[Face, str]:
+    """A face saved by `save_face`, from its file or from that file's bytes."""
+    with np.load(source) as data:
         meta = json.loads(str(data["meta"]))
         face = Face(
-            face_id=Path(path).stem,
+            face_id=face_id,
             image=data["image"],
             landmarks=data["landmarks"],
             source_path=meta["source_path"],
@@ -85,12 +95,12 @@ def prepare_faces(task: FaceTask) -> list[dict]:
                 )
             except InputRejected as exc:
                 results.append(
-                    {"face_id": src.face_id, "path": str(src.path), "reason": exc.reason}
+                    {"face_id": src.face_id, "path": src.shown_path, "reason": exc.reason}
                 )
                 continue
             save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp)
             results.append(
-                {"face_id": src.face_id, "path": str(src.path), "notes": list(face.notes)}
+                {"face_id": src.face_id, "path": src.shown_path, "notes": list(face.notes)}
             )
     return results
 
@@ -103,6 +113,8 @@ class RenderTask:
     generator_options: tuple[tuple[str, Any], ...]
     crf: int
     preset: str
+    face: Shared | None = None  # the face file's bytes, shared by the executor; None: read `root`
+    write: bool = True  # write the video and row into `root`; False: return them instead
 
 
 @lru_cache(maxsize=4)
@@ -110,15 +122,23 @@ def _generator(name: str, options: tuple[tuple[str, Any], ...]) -> Generator:
     return create_generator(name, **dict(options))
 
 
+def task_face(task: RenderTask, layout: DatasetLayout) -> tuple[Face, str]:
+    if task.face is None:
+        return load_face(str(layout.face_path(task.row.face_id)))
+    return read_face(io.BytesIO(task.face.get()), task.row.face_id)
+
+
 def render_sample(task: RenderTask) -> dict:
-    """Make one video and its metadata row; a failure becomes a rejection, never a crash."""
+    """Make one video and its metadata row; a failure becomes a rejection, never a crash.
+
+    Returns {"row": ...} once written, or {"row": ..., "video": bytes} for `store_result`."""
     row = task.row
     layout = DatasetLayout(Path(task.root))
     # A generator that cannot be built (a model that does not load) stops the run: every other
     # sample would fail the same way. Only per-sample failures become rejections.
     generator = _generator(task.generator, task.generator_options)
     try:
-        face, licence = load_face(str(layout.face_path(row.face_id)))
+        face, licence = task_face(task, layout)
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
     except EquimeError as exc:
@@ -131,10 +151,26 @@ def render_sample(task: RenderTask) -> dict:
     file_name = layout.video_relpath(
         row.sample_id, row.label, attrs.get("race"), attrs.get("gender")
     )
-    write_bytes_atomic(layout.root / file_name, data, layout.tmp)
     meta = metadata_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
-    write_row(layout, meta)
+    if not task.write:
+        return {"row": meta, "video": data}
+    write_sample(layout, meta, data)
     return {"row": meta}
+
+
+def write_sample(layout: DatasetLayout, row: dict, video: bytes) -> None:
+    """The video, then its row, each atomically: a row on disk always has its complete video."""
+    write_bytes_atomic(layout.root / row["file_name"], video, layout.tmp)
+    write_row(layout, row)
+
+
+def store_result(layout: DatasetLayout, result: dict) -> dict:
+    """Driver side: write a returned video and row exactly as a worker would have; the result
+    without its bytes (so the driver keeps only rows)."""
+    if "video" in result:
+        write_sample(layout, result["row"], result["video"])
+        return {"row": result["row"]}
+    return result
 
 
 def metadata_row(
@@ -143,7 +179,7 @@ def metadata_row(
     # A generator that decides the timing itself (LTX) has no ground truth: leave it empty
     # rather than record the plan's timeline as if the video followed it.
     timing = getattr(generator, "timing_source", "ground truth")
-    known = timing == "ground truth"
+    known = timing in TIMED_SOURCES
     return {
         "id": row.sample_id,
         "file_name": file_name,

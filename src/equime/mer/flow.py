@@ -31,7 +31,7 @@ from equime.faces.align import similarity_matrix
 from equime.mer.preprocess import Aligner, Preprocess, fps_of, onset_position, time_indices, warp
 
 ESTIMATE_FPS = 50.0  # apex candidates per second of real time
-ANNOTATED = ("sheet", "ground truth", "generator", "metadata")
+ANNOTATED = ("sheet", "errata", "ground truth", "generator", "metadata")
 NO_APEX_DATASETS = ("smic",)  # datasets whose sheets have no apex (when apex_source is absent)
 CHANNELS = ("u", "v", "strain")
 

@@ -61,7 +61,6 @@ class TrainConfig:
     def validate(self) -> None:
         from equime.mer.inputs import get_input, make_preprocess, resolve_input
         from equime.mer.labels import get_scheme
-
         from equime.mer.models import model_lr
 
         get_scheme(self.scheme)

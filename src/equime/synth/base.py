@@ -41,6 +41,11 @@ class Generator(Protocol):
         ...
 
 
+# `timing_source` values whose rows keep the plan's onset/apex/offset: the warp renders them;
+# LTX keyframe mode pins neutral/apex/neutral frames at them. Any other value ("none"): the
+# model chose the timing, so the row leaves it empty.
+TIMED_SOURCES = ("ground truth", "keyframes")
+
 GeneratorFactory = Callable[..., Generator]
 SettingsCheck = Callable[[int, int, dict[str, Any]], None]
 GENERATORS: dict[str, GeneratorFactory] = {}

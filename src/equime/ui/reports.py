@@ -1,4 +1,4 @@
-"""Reports on a dataset (`equime stats`, `equime quality`): whether they exist, and their output.
+"""Reports on a dataset (`equime stats`, `quality`, `spot`): whether they exist, and their output.
 
 The commands come from other stages; a version of EquiME without one says so on the page.
 """
@@ -10,7 +10,11 @@ import re
 from pathlib import Path
 
 # report command -> the module that computes it (an installation without it offers no button)
-REPORT_MODULES = {"stats": "equime.demographics.report", "quality": "equime.quality.run"}
+REPORT_MODULES = {
+    "stats": "equime.demographics.report",
+    "quality": "equime.quality.run",
+    "spot": "equime.spot.run",  # long videos: spotted intervals against the truth, a plot each
+}
 REPORTS = tuple(REPORT_MODULES)
 # a Markdown image with a relative target: the page shows these plots in its gallery instead
 _LOCAL_IMAGE = re.compile(r"!\[[^\]]*\]\((?![a-z]+:)[^)]*\)")

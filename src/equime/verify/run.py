@@ -19,6 +19,7 @@ from equime.dataset.layout import DatasetLayout
 from equime.errors import EquimeError
 from equime.facs.aus import AUS
 from equime.files import write_bytes_atomic, write_text_atomic
+from equime.synth.base import TIMED_SOURCES
 from equime.verify.config import VERIFY_VERSION, VerifyConfig
 from equime.verify.curves import AUCurves, au_curves
 from equime.verify.fidelity import Truth, assess
@@ -165,10 +166,11 @@ def requested_aus(row: pd.Series) -> dict[str, float]:
 
 def truth_of(row: pd.Series) -> Truth | None:
     """Ground-truth timing where the generator recorded it (`timing_source` = 'ground truth', as
-    the warp does); a generator that only requests a timing (LTX) gets estimates only."""
+    the warp does, or 'keyframes', pinned by LTX's keyframe mode); a generator that leaves the
+    timing to its model (LTX i2v / condition) gets estimates only."""
     source = str(row.get("timing_source", "") or "")
     values = [row.get(k) for k in ("onset", "apex", "offset")]
-    if source == "ground truth" and all(_finite(v) for v in values):
+    if source in TIMED_SOURCES and all(_finite(v) for v in values):
         return Truth(*(int(v) for v in values))
     return None
 

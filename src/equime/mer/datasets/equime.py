@@ -1,12 +1,14 @@
 """EquiME dataset folders (this project's `equime generate` output): metadata.parquet is the sheet.
 
 Labels are the `label` column (Y after eps_Y label noise), subjects are face identities, and the
-ground-truth onset / apex / offset of the generator's timeline are kept. Attributes come along,
+ground-truth onset / apex / offset of the generator's timeline are kept (apex_source 'sheet'), with
+each video's frame rate from the metadata. Attributes come along,
 so evaluation can report per group.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +42,7 @@ def load_equime(root: Path) -> pd.DataFrame:
             "onset": meta.get("onset", -1),
             "apex": meta.get("apex", -1),
             "offset": meta.get("offset", -1),
+            "fps": meta.get("fps", math.nan),
             "emotion": [normalize_emotion(v) for v in meta["label"]],
             "aus": meta.get("aus", ""),
             "target_emotion": meta.get("target_emotion", meta["label"]),

@@ -1,0 +1,323 @@
+"""Long videos, rendered: one planned long video (`generation.long.LongPlanRow`) -> MP4 + row.
+
+Composition, in order:
+1. the neutral photo in every frame;
+2. each event rendered through the generator interface (`synth.base`), as its own short clip
+   from its onset to its offset, with the generator's own eps_X switched off (so its first and
+   last frames are the photo, byte for byte) and pasted in place;
+3. blinks: an eyelid warp of our own (the upper lid slides down over the eye while the skin
+   above it stretches; the lower lid stays), per column between the lid landmarks;
+4. eps_X for the whole take: slow rigid head drift (one similarity transform per frame: shift,
+   turn and scale about the face centre), lighting drift and sensor noise, each from its own
+   substream of the video's noise seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from scipy.special import ndtri
+
+from equime import __version__
+from equime.dataset.layout import DatasetLayout
+from equime.dataset.metadata import attribute_values
+from equime.errors import EquimeError
+from equime.faces import regions
+from equime.faces.face import Face
+from equime.generation.long import LongPlanRow
+from equime.generation.long_config import LONG_VERSION
+from equime.generation.tasks import RenderTask, task_face, write_sample
+from equime.synth.base import Generator, SynthSpec, generator_factory
+from equime.video.mp4 import encode_mp4_bytes
+
+log = logging.getLogger(__name__)
+EPS_X_OPTIONS = {"head_motion_px": 0.0, "light_drift": 0.0, "sensor_noise": 0.0}
+DEFAULT_LIGHT, DEFAULT_NOISE = 0.01, 1.0  # the warp's own defaults, used for the whole take
+LONG_LABEL = "long"  # label and target_emotion of a long video's row (its events have their own)
+
+
+@lru_cache(maxsize=4)
+def event_generator(name: str, options: tuple[tuple[str, Any], ...]) -> Generator:
+    """The generator with its eps_X knobs at 0 (where it has them): the take adds its own."""
+    factory = generator_factory(name)
+    params = inspect.signature(factory).parameters
+    quiet = {k: v for k, v in EPS_X_OPTIONS.items() if k in params}
+    return factory(**{**dict(options), **quiet})
+
+
+# --- blinks ---------------------------------------------------------------------------------
+
+
+class Eyelids:
+    """Per eye: the columns between its corners, the upper and lower lid heights per column, and a
+    fixed line above (the lid crease) where the stretch of the skin ends."""
+
+    def __init__(self, landmarks: np.ndarray, size: int) -> None:
+        pts = np.asarray(landmarks, np.float64)
+        self.size = size
+        self.eyes = []
+        for side in ("R", "L"):
+            upper = pts[list(regions.UPPER_LID[side])]
+            lower = pts[list(regions.LOWER_LID[side])]
+            corners = pts[list(regions.EYE_CORNERS[side])]
+            x0 = int(np.floor(corners[:, 0].min())) - 1
+            x1 = int(np.ceil(corners[:, 0].max())) + 2
+            xs = np.arange(x0, x1, dtype=np.float64)
+            ends = corners[np.argsort(corners[:, 0])]
+            y_up = self._line(np.concatenate([upper, ends]), xs)
+            y_lo = self._line(np.concatenate([lower, ends]), xs)
+            opening = np.clip(y_lo - y_up, 0.0, None)
+            top = int(np.floor((y_up - 1.2 * opening.max()).min())) - 1
+            bottom = int(np.ceil(y_lo.max())) + 2
+            self.eyes.append((x0, x1, top, bottom, y_up, y_lo))
+
+    @staticmethod
+    def _line(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        order = np.argsort(points[:, 0])
+        return np.interp(xs, points[order, 0], points[order, 1])
+
+    def close(self, frame: np.ndarray, c: float) -> None:
+        """Close both eyes by `c` (0 open, 1 shut), in place."""
+        if c <= 0:
+            return
+        for x0, x1, top, bottom, y_up, y_lo in self.eyes:
+            x0c, x1c = max(x0, 0), min(x1, self.size)
+            top_c, bottom_c = max(top, 0), min(bottom, self.size)
+            if x0c >= x1c or top_c >= bottom_c:
+                continue
+            ys = np.arange(top_c, bottom_c, dtype=np.float64)[:, None]
+            up, lo = y_up[x0c - x0 : x1c - x0][None, :], y_lo[x0c - x0 : x1c - x0][None, :]
+            lid = up + c * (lo - up)  # where the upper lid edge is now
+            stretch = top + (ys - top) * (up - top) / np.maximum(lid - top, 1e-6)
+            squeeze = up + (ys - lid) * (lo - up) / np.maximum(lo - lid, 1e-6)
+            src_y = np.where(ys <= lid, stretch, np.where(ys <= lo, squeeze, ys))
+            src_x = np.broadcast_to(np.arange(x0c, x1c, dtype=np.float64)[None, :], src_y.shape)
+            patch = cv2.remap(
+                frame,
+                src_x.astype(np.float32),
+                src_y.astype(np.float32),
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            frame[top_c:bottom_c, x0c:x1c] = patch
+
+
+def blink_curve(length: int) -> np.ndarray:
+    """Lid closure over a blink's frames (0 at both ends): a fast close (40 %), a slower open."""
+    t = np.linspace(0.0, 1.0, length)
+    peak = 0.4
+    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip(t / peak, 0, 1))
+    fall = 0.5 + 0.5 * np.cos(np.pi * np.clip((t - peak) / (1 - peak), 0, 1))
+    return np.where(t <= peak, rise, fall)
+
+
+# --- eps_X of the whole take -----------------------------------------------------------------
+
+
+def slow_signal(rng: np.random.Generator, n: int, fps: float, parts: int = 3) -> np.ndarray:
+    """RMS ~1 sum of a few sinusoids of 0.03-0.3 Hz: drift over seconds, not jitter."""
+    t = np.arange(n) / fps
+    freq = rng.uniform(0.03, 0.3, parts)
+    phase = rng.uniform(0, 2 * np.pi, parts)
+    waves = np.sin(2 * np.pi * freq[:, None] * t[None, :] + phase[:, None])
+    return waves.sum(0) / np.sqrt(parts / 2)
+
+
+def head_drift(
+    frames: np.ndarray, landmarks: np.ndarray, px: float, rng: np.random.Generator, fps: float
+) -> np.ndarray:
+    """One similarity transform per frame about the face centre, in place; returns (n, 4) tx, ty,
+    angle (rad), scale."""
+    n, size = len(frames), frames.shape[1]
+    tx, ty, turn, zoom = (slow_signal(rng, n, fps) for _ in range(4))
+    half = size / 2
+    motion = np.stack([tx * px, ty * px, turn * 0.5 * px / half, 1 + zoom * 0.5 * px / half], 1)
+    if px == 0:
+        return motion
+    cx, cy = np.asarray(landmarks, np.float64)[list(regions.FACE_OVAL)].mean(0)
+    for t in range(n):
+        dx, dy, angle, scale = motion[t]
+        m = cv2.getRotationMatrix2D((cx, cy), np.degrees(angle), scale)
+        m[:, 2] += (dx, dy)
+        frames[t] = cv2.warpAffine(
+            frames[t], m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+    return motion
+
+
+def light_drift(frames: np.ndarray, amount: float, rng: np.random.Generator, fps: float) -> None:
+    if amount == 0:
+        return
+    gain = 1.0 + amount * slow_signal(rng, len(frames), fps)
+    levels = np.arange(256, dtype=np.float64)
+    for t, g in enumerate(gain):
+        cv2.LUT(frames[t], np.clip(np.round(levels * g), 0, 255).astype(np.uint8), dst=frames[t])
+
+
+def sensor_noise(frames: np.ndarray, std: float, rng: np.random.Generator) -> None:
+    """Gaussian-like noise of `std` grey levels: a random byte through the normal quantile,
+    as two saturating look-ups (add the positive part, subtract the negative)."""
+    if std == 0:
+        return
+    q = ndtri((np.arange(256) + 0.5) / 256)
+    q = np.round(q / q.std() * std)
+    plus = np.clip(q, 0, 255).astype(np.uint8)
+    minus = np.clip(-q, 0, 255).astype(np.uint8)
+    for t in range(len(frames)):
+        draw = rng.integers(0, 256, frames.shape[1:], dtype=np.uint8)
+        cv2.add(frames[t], cv2.LUT(draw, plus), dst=frames[t])
+        cv2.subtract(frames[t], cv2.LUT(draw, minus), dst=frames[t])
+
+
+# --- one long video ---
+
+IN_MEMORY_BYTES = 256 * 2**20  # larger videos are composed in a memory map under .equime/tmp
+
+
+@contextmanager
+def frame_buffer(tmp: Path | None, shape: tuple[int, ...]) -> Iterator[np.ndarray]:
+    """A (T, S, S, 3) uint8 buffer: in memory when small, else a memory-mapped file in `tmp` (the
+    system's temp folder when None) removed afterwards (10 minutes at 256 px are 2.8 GB)."""
+    if int(np.prod(shape)) <= IN_MEMORY_BYTES:
+        yield np.empty(shape, np.uint8)
+        return
+    if tmp is not None:
+        tmp.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".frames-", suffix=".u8", dir=tmp)
+    os.close(fd)
+    try:
+        frames = np.memmap(name, dtype=np.uint8, mode="w+", shape=shape)
+        yield frames
+        del frames
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def compose(
+    face: Face,
+    row: LongPlanRow,
+    generator: Generator,
+    options: dict[str, Any],
+    frames: np.ndarray | None = None,
+) -> np.ndarray:
+    """The frames (n, S, S, 3) uint8 of one long video, into `frames` when given (a memory map:
+    minutes of video need not sit in memory)."""
+    image = np.ascontiguousarray(face.image)
+    if frames is None:
+        frames = np.empty((row.n_frames, face.size, face.size, 3), np.uint8)
+    frames[:] = image
+    for event in row.events:
+        spec = SynthSpec(event.aus, event.label, event.timeline(row.fps), event.seed)
+        clip = generator(face, spec)
+        if len(clip) != event.offset - event.onset + 1:
+            raise EquimeError(
+                f"{row.sample_id}: generator {generator.name} changed an event's length"
+            )
+        frames[event.onset : event.offset + 1] = clip
+    lids = Eyelids(face.landmarks, face.size)
+    for start, end in row.blinks:
+        for k, c in enumerate(blink_curve(end - start + 1)):
+            lids.close(frames[start + k], float(c))
+    head_rng, light_rng, noise_rng = (
+        np.random.Generator(np.random.PCG64(s))
+        for s in np.random.SeedSequence(row.noise_seed).spawn(3)
+    )
+    head_drift(frames, face.landmarks, row.head_motion_px, head_rng, row.fps)
+    light_drift(frames, float(options.get("light_drift", DEFAULT_LIGHT)), light_rng, row.fps)
+    sensor_noise(frames, float(options.get("sensor_noise", DEFAULT_NOISE)), noise_rng)
+    return frames
+
+
+def render_long(task: RenderTask) -> dict:
+    """Make one long video and its metadata row; a failure becomes a rejection, never a crash."""
+    row: LongPlanRow = task.row  # type: ignore[assignment]
+    layout = DatasetLayout(Path(task.root))
+    generator = event_generator(task.generator, task.generator_options)
+    options = dict(task.generator_options)
+    try:
+        face, licence = task_face(task, layout)
+        # a worker that must not write into the dataset keeps its frames in its own temp folder
+        scratch = layout.tmp if task.write else None
+        with frame_buffer(scratch, (row.n_frames, face.size, face.size, 3)) as frames:
+            compose(face, row, generator, options, frames)
+            data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
+    except EquimeError as exc:
+        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": str(exc)}}
+    except Exception as exc:  # keep the run going; the reason is recorded, not lost
+        log.exception("long video %s failed", row.sample_id)
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
+    attrs = row.attributes
+    file_name = layout.video_relpath(
+        row.sample_id, LONG_LABEL, attrs.get("race"), attrs.get("gender")
+    )
+    meta = long_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
+    if not task.write:
+        return {"row": meta, "video": data}
+    write_sample(layout, meta, data)
+    return {"row": meta}
+
+
+def long_row(
+    row: LongPlanRow, file_name: str, face: Face, licence: str, generator: Generator, sha256: str
+) -> dict:
+    """The metadata row of a long video: the usual columns (label 'long', no single timing) plus
+    its events and blinks as JSON, from which intervals.csv is written."""
+    kinds = [e.kind for e in row.events]
+    return {
+        "id": row.sample_id,
+        "file_name": file_name,
+        "face_id": row.face_id,
+        "source_path": face.source_path,
+        "source_sha256": face.source_sha256,
+        "source_licence": licence,
+        "target_emotion": LONG_LABEL,
+        "fz_emotion": "",
+        "fz_score": None,
+        "label": LONG_LABEL,
+        "label_noise": False,
+        "aus": "",
+        "prompt": "",
+        "negative_prompt": "",
+        "prompt_template": row.prompt_template,
+        "prompt_template_sha256": row.prompt_template_sha256,
+        "seed": row.seed,
+        "noise_seed": row.noise_seed,
+        "generator": generator.name,
+        "generator_version": generator.version,
+        "equime_version": __version__,
+        "fps": row.fps,
+        "n_frames": row.n_frames,
+        "width": row.size,
+        "height": row.size,
+        "duration_s": round(row.n_frames / row.fps, 4),
+        "onset": None,
+        "apex": None,
+        "offset": None,
+        "timing_source": "intervals.csv",
+        **attribute_values(row.attributes),
+        "face_notes": "; ".join(face.notes),
+        "sha256": sha256,
+        # extra columns in sorted order: rows read back from disk (sorted JSON) order them so,
+        # and a resumed run must write the same metadata.csv as an uninterrupted one
+        "blinks": json.dumps([list(b) for b in row.blinks]),
+        "events": json.dumps([asdict(e) for e in row.events], sort_keys=True),
+        "head_motion_px": row.head_motion_px,
+        "long_version": LONG_VERSION,
+        "n_blinks": len(row.blinks),
+        "n_mae": kinds.count("mae"),
+        "n_me": kinds.count("me"),
+    }

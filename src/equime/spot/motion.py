@@ -1,0 +1,188 @@
+"""The spotter's signal: how much the face itself moved, frame by frame, from optical flow.
+
+1. Reference: the first frame where MediaPipe finds a face (one detection per video).
+2. Flow: Farneback optical flow from the reference to every frame on the face's box, resized
+   to `face_px` pixels (96: about half of a 256 px video's face box; micro-expressions move skin
+   1-4 px there, halved still well above Farneback's sub-pixel resolution, at a quarter of the
+   cost; a 200 fps SAMM face of 500 px costs the same per frame), read at grid
+   points inside the face oval. The eyes are left out (a blink is the face's largest fast motion
+   and no expression; MEGC spotting baselines mask them too).
+3. Head motion out: the similarity transform that best moves the stable landmarks (upper face
+   outline, nose bridge, eye corners: `verify.drift.STABLE`) as the flow does is removed
+   (`verify.geometry.similarity_align`), as in verify's flow read-out; what is left is in
+   inter-ocular distances (IOD).
+4. Slow drift out: each point's running median over `detrend_s` seconds is subtracted (longer
+   than twice the longest macro-expression, so an expression never drags its own baseline).
+5. Signal: the mean of the largest `top` share of point motions per frame (an expression moves
+   one part of the face; averaging the whole face would dilute it).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.interpolate import interp1d
+
+from equime.errors import EquimeError
+from equime.faces import regions
+from equime.verify.drift import STABLE
+from equime.verify.geometry import similarity_align
+
+_FARNEBACK = dict(pyr_scale=0.5, levels=2, winsize=7, iterations=2, poly_n=5, poly_sigma=1.1)
+_BOX_MARGIN = 0.08
+EYE_MARGIN = 0.12  # IOD around each eye (lid crease to lower lid) left out of the grid
+
+
+@dataclass(frozen=True)
+class MotionConfig:
+    face_px: int = 96  # flow on the face box resized to this many pixels (its larger side):
+    # the same cost and the same motion resolution (relative to the face) at any video size
+    grid_spacing: float = 0.06  # IOD between grid points
+    detrend_s: float = 9.0  # running median removed from each point (0 = off)
+    top: float = 0.1  # share of points (the most moving) averaged into the signal
+    mask_eyes: bool = True
+
+
+def _eye_mask(points: np.ndarray, landmarks: np.ndarray, iod: float) -> np.ndarray:
+    """True for grid points near either eye: within EYE_MARGIN IOD of the hull of its upper lid
+    crease and lower lid (a blink moves the lid and the skin up to the crease)."""
+    near = np.zeros(len(points), bool)
+    for side in ("R", "L"):
+        ring = landmarks[list(regions.UPPER_LID_CREASE[side]) + list(regions.LOWER_LID[side])]
+        hull = cv2.convexHull(ring.astype(np.float32))
+        dist = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in points])
+        near |= dist >= -EYE_MARGIN * iod
+    return near
+
+
+class FaceMotion:
+    """Flow from the reference frame at grid points of its face, head motion removed."""
+
+    def __init__(self, reference: np.ndarray, landmarks: np.ndarray, cfg: MotionConfig) -> None:
+        pts = np.asarray(landmarks, np.float64)
+        h, w = reference.shape[:2]
+        x0, y0 = pts.min(0)
+        x1, y1 = pts.max(0)
+        pad = _BOX_MARGIN * max(x1 - x0, y1 - y0)
+        self.box = (
+            int(max(y0 - pad, 0)),
+            int(min(y1 + pad + 1, h)),
+            int(max(x0 - pad, 0)),
+            int(min(x1 + pad + 1, w)),
+        )
+        self.scale = min(
+            1.0, cfg.face_px / max(self.box[1] - self.box[0], self.box[3] - self.box[2])
+        )
+        self.iod = regions.face_frame(pts).iod
+        step = max(cfg.grid_spacing * self.iod, 1.0)
+        xs, ys = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
+        grid = np.stack([xs.ravel(), ys.ravel()], 1)
+        oval = cv2.convexHull(pts[list(regions.FACE_OVAL)].astype(np.float32))
+        inside = np.array(
+            [cv2.pointPolygonTest(oval, (float(x), float(y)), False) >= 0 for x, y in grid]
+        )
+        if cfg.mask_eyes:
+            inside &= ~_eye_mask(grid, pts, self.iod)
+        origin = np.array([self.box[2], self.box[0]], np.float64)
+        self.points = grid[inside] - origin  # full-resolution box coordinates
+        self.stable = pts[list(STABLE)] - origin
+        self.reference = self._gray(reference)
+
+    def _gray(self, rgb: np.ndarray) -> np.ndarray:
+        y0, y1, x0, x1 = self.box
+        grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+        if self.scale != 1:
+            size = (max(8, round((x1 - x0) * self.scale)), max(8, round((y1 - y0) * self.scale)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        return grey
+
+    def _sample(self, flow: np.ndarray, points: np.ndarray) -> np.ndarray:
+        h, w = flow.shape[:2]
+        x = np.clip(np.round(points[:, 0] * self.scale).astype(np.int64), 0, w - 1)
+        y = np.clip(np.round(points[:, 1] * self.scale).astype(np.int64), 0, h - 1)
+        return flow[y, x].astype(np.float64) / self.scale
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """(points, 2) displacement in IOD from the reference, head motion removed."""
+        flow = cv2.calcOpticalFlowFarneback(
+            self.reference, self._gray(rgb), None, flags=0, **_FARNEBACK
+        )
+        n = len(self.stable)
+        src = np.concatenate([self.stable, self.points])
+        dst = np.concatenate([self.stable + self._sample(flow, self.stable), self.points])
+        rigid = similarity_align(src, dst, np.arange(n))[n:] - self.points
+        return (self._sample(flow, self.points) - rigid) / self.iod
+
+
+@dataclass(frozen=True)
+class MotionCurve:
+    signal: np.ndarray  # (n,) IOD: motion of the face's most moving points per frame
+    fps: float
+    n_points: int
+
+
+def running_median(values: np.ndarray, window: int, step: int) -> np.ndarray:
+    """Running median along axis 0 over `window` frames, evaluated every `step` frames and
+    linearly interpolated between (a drift baseline: exact medians at every frame cost ~100x)."""
+    n = len(values)
+    anchors = np.unique(np.r_[np.arange(0, n, step), n - 1])
+    half = window // 2
+    base = np.stack([np.median(values[max(0, a - half) : a + half + 1], axis=0) for a in anchors])
+    return interp1d(anchors, base, axis=0, assume_sorted=True)(np.arange(n))
+
+
+def motion_signal(disp: np.ndarray, fps: float, cfg: MotionConfig) -> np.ndarray:
+    """(n, points, 2) displacements -> (n,) signal: detrended per point, top share averaged."""
+    if cfg.detrend_s > 0:
+        window = round(cfg.detrend_s * fps) | 1
+        if len(disp) > window:
+            disp = disp - running_median(disp, window, max(1, round(fps / 2)))
+    mag = np.linalg.norm(disp, axis=2)
+    k = max(1, round(cfg.top * mag.shape[1]))
+    return np.sort(mag, axis=1)[:, -k:].mean(axis=1)
+
+
+def face_motion(
+    frames: Iterable[np.ndarray],
+    fps: float,
+    cfg: MotionConfig,
+    landmarker,
+    name: str,
+    threads: int = 1,
+) -> MotionCurve:
+    """The signal of one video: landmarks once, on the first frame with a face (looked for in
+    the first 30 frames), then flow for every frame. Frames are independent given the reference,
+    so `threads` > 1 computes flows concurrently (OpenCV releases the GIL) while this thread
+    decodes; at most 4 frames per thread wait in memory, so minutes of video never pile up."""
+    motion = None
+    disp: list = []
+    skipped = 0
+    frames = iter(frames)
+    for rgb in frames:
+        found = landmarker.detect(rgb)
+        if found:
+            motion = FaceMotion(rgb, found[0].landmarks, cfg)
+            disp.append(motion(rgb))
+            break
+        skipped += 1
+        if skipped >= 30:
+            raise EquimeError(f"{name}: no face in its first 30 frames")
+    if motion is None:
+        raise EquimeError(f"{name}: no face found (or no frames)")
+    if threads <= 1:
+        disp += [motion(rgb) for rgb in frames]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            waiting: deque = deque()
+            for rgb in frames:
+                waiting.append(pool.submit(motion, rgb))
+                if len(waiting) >= 4 * threads:
+                    disp.append(waiting.popleft().result())
+            disp += [f.result() for f in waiting]
+    stacked = np.stack([disp[0]] * skipped + disp)  # frames before the face: as the reference
+    return MotionCurve(motion_signal(stacked, fps, cfg), fps, len(motion.points))

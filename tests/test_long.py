@@ -1,0 +1,181 @@
+"""`equime generate --long`: the plan (events from the SCM, typed durations, no overlaps, blinks
+between events), the rendered frames (motion exactly where intervals.csv says), settings errors,
+and a real kill mid-run followed by a re-run giving the uninterrupted run's files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from equime.cli import main
+from equime.errors import EquimeError
+from equime.generation.config import GenerateConfig
+from equime.generation.long import plan_long
+from equime.video.mp4 import read_mp4
+
+CLEAN = {
+    "duration_s": 8,
+    "micro": [2, 2],
+    "macro": [1, 1],
+    "head_motion_px": 0,
+    "blinks_per_min": 20,
+}
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo face, 8 s, no head drift, lighting drift or sensor noise: every frame outside
+    events and blinks should be the photo."""
+    folder = tmp_path_factory.mktemp("long")
+    config = folder / "long.yaml"
+    config.write_text(yaml.safe_dump({"long": CLEAN}))
+    out = folder / "ds"
+    flags = [
+        "--limit",
+        "1",
+        "--light-drift",
+        "0",
+        "--sensor-noise",
+        "0",
+        "--no-progress",
+        "--workers",
+        "1",
+    ]
+    assert main(["generate", "--demo", "--config", str(config), "--out", str(out), *flags]) == 0
+    return out
+
+
+def test_intervals_csv_lists_every_event_of_the_metadata(clean_run: Path) -> None:
+    meta = pd.read_csv(clean_run / "metadata.csv")
+    intervals = pd.read_csv(clean_run / "intervals.csv")
+    assert len(meta) == 1 and meta.loc[0, "label"] == "long" and meta.loc[0, "n_frames"] == 192
+    assert meta.loc[0, "file_name"].startswith("videos/long/")
+    assert (clean_run / "contact_sheet.png").stat().st_size > 10_000  # a row per event
+    assert list(intervals.columns[:8]) == [
+        "video",
+        "file_name",
+        "type",
+        "onset",
+        "apex",
+        "offset",
+        "emotion",
+        "label",
+    ]
+    assert sorted(intervals["type"]) == ["mae", "me", "me"]
+    events = json.loads(meta.loc[0, "events"])
+    assert [e["onset"] for e in events] == intervals["onset"].tolist()
+    duration_ms = (intervals["offset"] - intervals["onset"]) * 1000 / 24
+    assert (duration_ms[intervals["type"] == "me"] < 500).all()
+    assert (duration_ms[intervals["type"] == "mae"] >= 500).all()
+    assert (intervals["onset"].iloc[1:].to_numpy() > intervals["offset"].iloc[:-1].to_numpy()).all()
+    assert all(a.strip() for a in intervals["aus"]) and set(intervals["emotion"]) <= {
+        "happiness",
+        "sadness",
+        "surprise",
+        "disgust",
+        "anger",
+    }
+
+
+def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
+    """Frame-to-frame change is zero wherever intervals.csv and the blinks say nothing happens
+    (H.264 leaves a constant residue after each event, never a change), and every event's apex
+    differs from its onset frame."""
+    meta = pd.read_csv(clean_run / "metadata.csv")
+    frames = read_mp4(clean_run / meta.loc[0, "file_name"]).astype(np.float32)
+    intervals = pd.read_csv(clean_run / "intervals.csv")
+    blinks = json.loads(meta.loc[0, "blinks"])
+    assert blinks, "20 blinks a minute over 8 s: expected at least one"
+    step = np.r_[0.0, np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))]
+    busy = np.zeros(len(frames), bool)
+    for r in intervals.itertuples():
+        busy[r.onset : r.offset + 2] = True
+        assert np.abs(frames[r.apex] - frames[r.onset]).mean() > 0.3, f"{r.type} at {r.apex}"
+        assert step[r.onset + 1 : r.apex + 1].max() > 0.05
+    for start, end in blinks:
+        busy[start : end + 2] = True
+        assert step[start + 1 : end + 1].max() > 0.05, "a blink that does not move the eyelids"
+    assert step[~busy].max() < 0.02
+
+
+def test_plan_is_deterministic_and_events_differ(tmp_path: Path) -> None:
+    cfg = GenerateConfig(out=str(tmp_path), long={"duration_s": 30})
+    a, b = plan_long(cfg, "face", 0, {}), plan_long(cfg, "face", 0, {})
+    assert a == b
+    other = plan_long(cfg, "face", 1, {})
+    assert [e.onset for e in other.events] != [e.onset for e in a.events]
+    assert len({e.seed for e in a.events}) == len(a.events)
+    mae = [e for e in a.events if e.kind == "mae"]
+    me = [e for e in a.events if e.kind == "me"]
+    assert min(max(e.aus.values()) for e in mae) > max(max(e.aus.values()) for e in me)  # stronger
+
+
+def test_settings_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(EquimeError, match="long: unknown setting durations"):
+        GenerateConfig(out=str(tmp_path), long={"durations": 3})
+    with pytest.raises(EquimeError, match="cannot hold"):
+        plan_long(
+            GenerateConfig(out=str(tmp_path), long={"duration_s": 2, "micro": [5, 5]}), "f", 0, {}
+        )
+    with pytest.raises(EquimeError, match=r"long\.macro_ms"):
+        GenerateConfig(out=str(tmp_path), long={"macro_ms": [200, 400]})
+    short = GenerateConfig(out=str(tmp_path))
+    assert "long" not in short.dataset_fields()  # clip datasets keep their fingerprint
+
+
+def _rows(root: Path) -> int:
+    rows = root / ".equime" / "rows"
+    return len(list(rows.glob("*.json"))) if rows.exists() else 0
+
+
+def test_kill_during_long_generation_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump({"long": {"duration_s": 5, "micro": [1, 2], "macro": [0, 1]}}))
+    args = ["generate", "--demo", "--limit", "1", "--per-face", "3", "--config", str(config)]
+    args += ["--workers", "1", "--no-progress"]
+    reference = tmp_path / "reference"
+    assert main([*args, "--out", str(reference)]) == 0
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "equime.cli", *args, "--out", str(killed)]
+    proc = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while _rows(killed) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < _rows(killed) < 3, "the kill must land after the first video and before the last"
+    assert main([*args, "--out", str(killed)]) == 0
+    for name in ("intervals.csv", "metadata.csv"):
+        assert (killed / name).read_text() == (reference / name).read_text(), name
+    for video in (reference / "videos").rglob("*.mp4"):
+        assert (killed / video.relative_to(reference)).read_bytes() == video.read_bytes()
+
+
+def test_long_videos_compose_the_same_in_a_memory_map(
+    demo_faces, tmp_path: Path, monkeypatch
+) -> None:
+    """Minutes of video are composed in a memory-mapped file: same frames as in memory."""
+    from equime.generation import long_render
+
+    cfg = GenerateConfig(
+        out=str(tmp_path), size=256, long={"duration_s": 4, "micro": [1, 1], "macro": [0, 0]}
+    )
+    row = plan_long(cfg, demo_faces[0].face_id, 0, {})
+    generator = long_render.event_generator("warp", ())
+    direct = long_render.compose(demo_faces[0], row, generator, {})
+    monkeypatch.setattr(long_render, "IN_MEMORY_BYTES", 0)
+    with long_render.frame_buffer(tmp_path, direct.shape) as frames:
+        assert isinstance(frames, np.memmap)
+        long_render.compose(demo_faces[0], row, generator, {}, frames)
+        assert np.array_equal(frames, direct)
+    assert list(tmp_path.glob(".frames-*")) == []  # the map is removed afterwards
