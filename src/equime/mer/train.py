@@ -216,6 +216,7 @@ class FitResult:
     weights_source: str
     options: dict[str, Any]
     sampling: str = ""  # the sampler used (a single-frame model's own, e.g. apex-frame)
+    threads: int = 0  # torch threads the fit ran on
 
 
 @dataclass
@@ -345,6 +346,7 @@ def fit(
                 log.info("early stop at epoch %d (best %d)", epoch, best[1])
                 break
     seconds = time.perf_counter() - start
+    used_threads = torch.get_num_threads()
     if restore:  # the flow default is this fit's own, not the process's
         torch.set_num_threads(restore)
     model.load_state_dict(best[2])  # restore the best epoch's weights
@@ -361,6 +363,7 @@ def fit(
         weights_source=weights_source,
         options={k: v for k, v in options.items() if k != "weights"},
         sampling=sampling,
+        threads=used_threads,
     )
 
 
@@ -406,7 +409,7 @@ def checkpoint_config(
             "clips_per_second": fitted.clips_per_second,
         },
         "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": fitted.threads or torch.get_num_threads(),
         "device": cfg.device,
     }
 
