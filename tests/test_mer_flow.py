@@ -34,7 +34,7 @@ def test_schemes_equime5_alias_casme2_five_and_megc2019(tmp_path) -> None:
             {"dataset": "casme2", "clip": "sub04/EP12_01f", "emotion": "disgust"},
             {"dataset": "casme2", "clip": "sub10/EP01_01", "emotion": "fear"},
             {"dataset": "samm", "clip": "020/020_1_1", "emotion": "fear"},
-            {"dataset": "casme2", "clip": "sub24/EP02_07", "emotion": "happiness"},
+            {"dataset": "casme2", "clip": "c2/sub24/EP02_07", "emotion": "happiness"},
         ]
     )
     both = pd.concat([table[["dataset", "clip", "emotion"]], extra], ignore_index=True)

@@ -68,7 +68,9 @@ def add_parser(sub: Any) -> None:
         "--weights", help="mobilenet: ImageNet MobileNetV2 weights file (torchvision names)"
     )
     p.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (default: torch's; flow: 1)"
+    )
     p.add_argument("--sheet", help="annotation sheet of samm / casme2 / casme3 (default: found)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(run=run)

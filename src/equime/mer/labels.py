@@ -103,7 +103,8 @@ def _megc2019_keep(row: Mapping[str, object]) -> bool:
         return True
     emotion = normalize_emotion(row.get("emotion", ""))
     clip = str(row.get("clip", ""))
-    return emotion not in MEGC2019_CASME2_EMOTIONS_OUT and clip not in MEGC2019_CASME2_EXCLUDED
+    named = any(clip == c or clip.endswith(f"/{c}") for c in MEGC2019_CASME2_EXCLUDED)
+    return emotion not in MEGC2019_CASME2_EMOTIONS_OUT and not named  # pooled ids: name/sub/clip
 
 
 register_scheme(

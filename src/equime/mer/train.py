@@ -51,7 +51,7 @@ class TrainConfig:
     weights: str | None = None  # MobileNetV2 ImageNet weights file
     sheet: str | None = None  # annotation sheet of a real dataset (default: found by name)
     workers: int = 0
-    threads: int = 0  # torch CPU threads (0: torch's default)
+    threads: int = 0  # torch CPU threads (0: torch's default; flow inputs: 1)
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
     input: str | None = None  # frames | flow (default: the model's own)
@@ -216,6 +216,7 @@ class FitResult:
     weights_source: str
     options: dict[str, Any]
     sampling: str = ""  # the sampler used (a single-frame model's own, e.g. apex-frame)
+    threads: int = 0  # torch threads the fit ran on
 
 
 @dataclass
@@ -255,8 +256,13 @@ def fit(
         sampling = own
     prep = make_preprocess(cfg.input, cfg.align, cfg.fps)
     padded = get_input(cfg.input).padded
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)  # results are bit-stable for a fixed thread count
+    threads = cfg.threads or (1 if cfg.input == "flow" else 0)
+    restore = torch.get_num_threads() if threads and not cfg.threads else 0
+    if threads:
+        # results are bit-stable for a fixed thread count. Flow models are tiny (STSTNet: 1.7 k
+        # parameters): intra-op threads cost more than they give, badly on a busy machine
+        # (BENCHMARKS.md: 15.8 s with one thread, 176 s with two), so flow trains on one
+        torch.set_num_threads(threads)
     seed_everything(cfg.seed)
     labels = target_indices(table, classes)
     train_idx, val_idx = split_by_subject(table, cfg.val_split, cfg.seed)
@@ -340,6 +346,9 @@ def fit(
                 log.info("early stop at epoch %d (best %d)", epoch, best[1])
                 break
     seconds = time.perf_counter() - start
+    used_threads = torch.get_num_threads()
+    if restore:  # the flow default is this fit's own, not the process's
+        torch.set_num_threads(restore)
     model.load_state_dict(best[2])  # restore the best epoch's weights
     return FitResult(
         model=model.eval(),
@@ -354,6 +363,7 @@ def fit(
         weights_source=weights_source,
         options={k: v for k, v in options.items() if k != "weights"},
         sampling=sampling,
+        threads=used_threads,
     )
 
 
@@ -399,7 +409,7 @@ def checkpoint_config(
             "clips_per_second": fitted.clips_per_second,
         },
         "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": fitted.threads or torch.get_num_threads(),
         "device": cfg.device,
     }
 
