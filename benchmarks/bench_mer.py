@@ -24,7 +24,7 @@ from equime.cli import main as equime
 from equime.mer.cache import ClipCache, cache_clips
 from equime.mer.clips import finish, frames_to_tensor, gray_resize, read_frames
 from equime.mer.datasets import load_dataset
-from equime.mer.models import MODEL_MODULES, count_parameters, create_model
+from equime.mer.models import count_parameters, create_model, model_inputs, model_names
 from equime.mer.sampling import sample_indices
 
 
@@ -96,7 +96,7 @@ def main() -> None:
     print("| step | clips/s | vs raw decoding |\n|---|---|---|")
     print(f"| (a) raw decode + preprocess (baseline) | {raw:.1f} | 1.00 |")
     print(f"| (b) cached load + z-score | {cached:.1f} | {cached / raw:.1f} |")
-    for name in MODEL_MODULES:
+    for name in [m for m in model_names() if model_inputs(m) == ("frames",)]:
         rate, params = bench_training(name, args.frames, args.size, args.steps)
         label = f"(c) train {name} ({params / 1e6:.1f} M parameters)"
         print(f"| {label} | {rate:.1f} | {rate / raw:.2f} |")

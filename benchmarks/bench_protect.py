@@ -4,22 +4,27 @@
 
 Videos: 161 frames at 256x256 (the `generate` defaults); recogniser: Simple3DCNN at the paper's
 input (96 frames, 64x64; random weights: the cost does not depend on training). Baseline (b):
-one forward pass (scoring). Then FGSM, PGD 10 steps, PGD 10 steps with --smooth 2, and the
-writes: lossless RGB H.264 (what protect writes) vs H.264 CRF 18 (what generate writes), with
-their sizes.
+one forward pass (scoring). Then FGSM, PGD 10 steps (random start, the default), PGD with
+--restarts 2, PGD 10 steps with --smooth 2, the blur defence (sigma 1, the report's blur rows),
+scoring a flow recogniser (STSTNet, random weights: alignment on the onset frame + Farneback
+onset -> apex, the transfer rows' cost), and the writes: lossless RGB H.264 (what protect
+writes) vs H.264 CRF 18 (what generate writes), with their sizes.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from equime.mer.clips import preprocess
 from equime.mer.models import create_model
 from equime.privacy.attacks import AttackSpec, perturb
+from equime.privacy.measure import Recogniser, class_probabilities, gaussian_blur
 from equime.video.mp4 import encode_mp4_bytes
 
 FRAMES, SIZE, CLIP, INPUT = 161, 256, 96, 64
@@ -69,10 +74,25 @@ def main() -> None:
     rows = {"(b) score (forward only, baseline)": timed(score, 3)}
     for name, spec in {
         "FGSM": AttackSpec(method="fgsm"),
-        "PGD 10 steps": AttackSpec(method="pgd", steps=10),
+        "PGD 10 steps (random start)": AttackSpec(method="pgd", steps=10),
+        "PGD 10 steps, --restarts 2": AttackSpec(method="pgd", steps=10, restarts=2),
         "PGD 10 steps, --smooth 2": AttackSpec(method="pgd", steps=10, smooth=2.0),
     }.items():
         rows[name] = timed(lambda s=spec: perturb(s, model, clips, labels, CLIP, INPUT))
+    rows["blur defence, sigma 1 (whole video)"] = timed(
+        lambda: [gaussian_blur(v, 1.0) for v in data]
+    )
+    flow = Recogniser(
+        "ststnet",
+        Path("."),
+        create_model("ststnet", 5, size=28).eval(),
+        {"classes": list("abcde"), "n_frames": 1, "size": 28, "input": "flow"},
+        "transfer",
+    )
+    row = pd.Series({"onset": 0, "apex": CLIP // 2, "offset": CLIP - 1, "dataset": "equime"})
+    rows["score STSTNet (flow input from the video)"] = timed(
+        lambda: class_probabilities(flow, list(data), [row] * len(data), torch.device("cpu"))
+    )
     sizes = {}
     for name, encode in {
         "write lossless RGB H.264": lambda v: encode_mp4_bytes(v, 24.0, lossless=True),

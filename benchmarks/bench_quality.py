@@ -1,6 +1,7 @@
 """Frames per second of each quality metric, as ratios against decoding the same frames.
 
     python benchmarks/bench_quality.py [--frames 161] [--size 256] [--threads 1] [--clip]
+    python benchmarks/bench_quality.py --definitions DATASET [DATASET ...] [--authors DIR]
 
 The clip: scikit-image's astronaut, cropped to the face and resized to SIZE, drifting by a pixel
 and with sensor noise, encoded as H.264 like `equime generate` (161 frames, 24 fps). Baseline:
@@ -8,6 +9,12 @@ decoding it. Also timed: the `brisque` package's own scorer (per frame, with the
 the tests use), and with --clip CLIP-IQA on a randomly initialised CLIP of ViT-B/32's size (the
 cost of the real model; its numbers mean nothing) plus one model build, which is what the
 authors' script paid for every frame.
+
+--definitions: not a timing. Measures each folder with `--definition paper` and `exact` and prints
+one row per folder and definition (PSNR, the authors' wrap-around uint8 PSNR, SSIM, TV, BRISQUE
+raw and clipped, identical pairs), so the differences between definitions are measured. --authors
+DIR: the authors' published per-video CSVs (noobasuna/equime, evaluation_framework/*.csv), their
+means as published and without the clips whose PSNR is their identical-frames 100.
 """
 
 from __future__ import annotations
@@ -52,13 +59,65 @@ def timed(label: str, frames: int, work: Callable[[], object], base: float | Non
     return seconds
 
 
+def authors_rows(folder: Path) -> None:
+    """The authors' per-video CSVs: published means, and without identical-frame clips."""
+    import pandas as pd
+
+    print(
+        "| authors' CSV | videos | PSNR | SSIM | TV | BRISQUE | CLIP-IQA | PSNR = 100 | "
+        "PSNR without them | SSIM without them | BRISQUE < 0 | BRISQUE clipped to 0-100 |"
+    )
+    print("|---" * 12 + "|")
+    for path in sorted(folder.glob("*.csv")):
+        t = pd.read_csv(path)
+        t.columns = [c.replace("avg_", "").replace("_mean", "") for c in t.columns]
+        same = t["psnr"] == 100
+        print(
+            f"| {path.stem} | {len(t)} | {t.psnr.mean():.2f} | {t.ssim.mean():.4f} | "
+            f"{t.tv.mean():.2f} | {t.brisque.mean():.2f} | {t.clip_iqa.mean():.2f} | "
+            f"{int(same.sum())} | {t.psnr[~same].mean():.2f} | {t.ssim[~same].mean():.4f} | "
+            f"{int((t.brisque < 0).sum())} | {t.brisque.clip(0, 100).mean():.2f} |"
+        )
+
+
+def definitions(folders: list[str]) -> None:
+    """Each folder under both definitions: the differences measured, not guessed."""
+    from equime.quality import QualityOptions
+    from equime.quality.measure import measure_folder
+
+    print(
+        "| folder | definition | PSNR | authors' uint8 PSNR | SSIM | TV | BRISQUE | "
+        "BRISQUE raw | frames outside 0-100 | identical pairs |"
+    )
+    print("|---" * 10 + "|")
+    for folder in folders:
+        for definition in ("paper", "exact"):
+            opts = QualityOptions(definition=definition, metrics=("psnr", "ssim", "tv", "brisque"))
+            _, t, _ = measure_folder(folder, opts, 1, False)
+            wrap = f"{t.psnr_uint8.mean():.2f}" if "psnr_uint8" in t else "-"
+            print(
+                f"| {Path(folder).name} | {definition} | {t.psnr.mean():.2f} | {wrap} | "
+                f"{t.ssim.mean():.4f} | {t.tv.mean():.2f} | {t.brisque.mean():.2f} | "
+                f"{t.brisque_raw.mean():.2f} | {int(t.brisque_clipped_frames.sum())} | "
+                f"{int(t.identical_pairs.sum())} of {int(t.pairs.sum())} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=161)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clip", action="store_true", help="also CLIP-IQA (ViT-B/32 size)")
+    parser.add_argument("--definitions", nargs="+", metavar="DATASET", help="see the docstring")
+    parser.add_argument("--authors", type=Path, help="folder of the authors' per-video CSVs")
     args = parser.parse_args()
+    if args.authors or args.definitions:
+        if args.authors:
+            authors_rows(args.authors)
+        if args.definitions:
+            definitions(args.definitions)
+        return
 
     import torch
 
@@ -81,13 +140,16 @@ def main() -> None:
         frames, _ = load_clip(source)
 
     grey = to_gray(frames)
-    colour_opts = QualityOptions(metrics=("psnr", "ssim", "tv", "brisque"))
+    colour_opts = QualityOptions(definition="exact", metrics=("psnr", "ssim", "tv", "brisque"))
     metrics, _ = build_metrics(colour_opts)
     for name, metric in metrics.items():
         timed(f"{name} (colour)", n, lambda m=metric: m(frames, colour_opts), base)
-    grey_opts = QualityOptions(grayscale=True, metrics=colour_opts.metrics)
+    grey_opts = QualityOptions(definition="exact", grayscale=True, metrics=colour_opts.metrics)
     for name, metric in metrics.items():
         timed(f"{name} (--grayscale)", n, lambda m=metric: m(grey, grey_opts), base)
+    paper_opts = QualityOptions(metrics=colour_opts.metrics)  # the default definition
+    for name, metric in metrics.items():
+        timed(f"{name} (--definition paper)", n, lambda m=metric: m(grey, paper_opts), base)
 
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 

@@ -12,7 +12,8 @@ NAMES = ["stcnn", "resnet3d", "mobilenet", "simple3dcnn"]
 
 
 def test_registry_lists_the_four() -> None:
-    assert model_names() == sorted(NAMES)
+    assert set(NAMES) <= set(model_names())
+    assert {"ststnet", "htnet"} <= set(model_names())  # the flow models (tests/test_mer_flow.py)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -49,8 +49,9 @@ def _folder_subset(dataset: Path, root: Path, per_cell: int | None = None) -> Pa
 
 @pytest.fixture(scope="module")
 def trained(variant_videos, tmp_path_factory) -> dict[str, Path]:
-    """A Simple3DCNN to attack and an ST-CNN for the transfer rows, both trained by `equime train`
-    on the session's `equime generate` videos (192 of 4 photo variants, 4 emotions); attacked on
+    """A Simple3DCNN to attack, an ST-CNN and an STSTNet (onset -> apex optical flow, the input
+    of the field's strong recognisers) for the transfer rows, all trained by `equime train` on
+    the session's `equime generate` videos (192 of 4 photo variants, 4 emotions); attacked on
     N videos of the 2 held-out variants."""
     base = tmp_path_factory.mktemp("privacy")
     train = _folder_subset(variant_videos["train"], base / "train")
@@ -60,6 +61,7 @@ def trained(variant_videos, tmp_path_factory) -> dict[str, Path]:
         "data": _folder_subset(variant_videos["test"], base / "data", PER_CELL),
         "model": train_recogniser(train, "simple3dcnn", base / "simple3dcnn", cache, *folder),
         "transfer": train_recogniser(train, "stcnn", base / "stcnn", cache, *folder),
+        "flow": train_recogniser(train, "ststnet", base / "ststnet", cache, *folder),
     }
 
 
@@ -74,49 +76,105 @@ def _row(report: dict, role: str, condition: str) -> dict:
     return row
 
 
+EPS_LEVELS = (2, 4, 8)  # the privacy test's eps grid, in 8-bit levels (issue 14, item 6)
+MIN_PSNR_DB = 32.0
+
+
 @pytest.fixture(scope="module")
-def pgd(trained) -> dict:
-    out = trained["base"] / "pgd"
-    return _protect(
-        trained, out, "--attack", "pgd", "--eps", "4/255", "--transfer", str(trained["transfer"])
+def eps_search(trained) -> dict:
+    """The smallest eps of {2, 4, 8}/255 at which default PGD takes the attacked recogniser to
+    chance on the current generator's videos, measured (not assumed): the generator may change,
+    and this test follows it. FGSM runs at the same eps for the comparison."""
+    runs = {}
+    for levels in EPS_LEVELS:
+        out = trained["base"] / f"search-pgd-{levels}"
+        runs[levels] = _protect(
+            trained, out, "--eps", f"{levels}/255", "--no-reencode", "--no-blur"
+        )
+        if _row(runs[levels], "attacked", "protected")["accuracy"] <= runs[levels]["chance"]:
+            break
+    else:
+        pytest.fail(f"PGD never reached chance at eps {EPS_LEVELS}/255: {runs}")
+    fgsm = _protect(
+        trained,
+        trained["base"] / f"search-fgsm-{levels}",
+        "--attack",
+        "fgsm",
+        "--eps",
+        f"{levels}/255",
+        "--no-reencode",
+        "--no-blur",
     )
+    print(f"\nprivacy eps: PGD reaches chance at {levels}/255")
+    return {"levels": levels, "pgd": runs[levels], "fgsm": fgsm, "runs": runs}
 
 
-def test_pgd_brings_accuracy_to_chance_with_psnr_above_35(trained, pgd) -> None:
-    chance = pgd["chance"]
-    before = _row(pgd, "attacked", "original")
-    after = _row(pgd, "attacked", "protected")
+@pytest.fixture(scope="module")
+def pgd(trained, eps_search) -> dict:
+    """The full report at the measured eps: transfer to ST-CNN (frames) and STSTNet (flow),
+    with and without the defences (H.264 re-encode, blur)."""
+    out = trained["base"] / "pgd"
+    levels = eps_search["levels"]
+    transfer = ["--transfer", str(trained["transfer"]), "--transfer", str(trained["flow"])]
+    return _protect(trained, out, "--attack", "pgd", "--eps", f"{levels}/255", *transfer)
+
+
+def test_pgd_reaches_chance_at_the_smallest_eps_with_psnr_above_32(trained, eps_search) -> None:
+    levels, report, fgsm = eps_search["levels"], eps_search["pgd"], eps_search["fgsm"]
+    chance = report["chance"]
+    before = _row(report, "attacked", "original")
+    after = _row(report, "attacked", "protected")
     assert chance == pytest.approx(1 / len(CLASSES))
     assert before["accuracy"] >= chance + 0.3, before  # the recogniser really reads the videos
     assert after["accuracy"] <= chance, after
-    assert after["mean_p_true"] < before["mean_p_true"]
-    assert after["attack_success"] >= 0.7
-    imp = pgd["imperceptibility"]
-    assert imp["psnr_min_db"] >= 35.0 and imp["ssim_min"] > 0.9
-    assert imp["linf_max_levels"] <= 4
-    # the written files are lossless: the recogniser was scored on what a reader decodes
+    for smaller in EPS_LEVELS[: EPS_LEVELS.index(levels)]:  # the smaller eps did not reach it
+        assert _row(eps_search["runs"][smaller], "attacked", "protected")["accuracy"] > chance
+    imp = report["imperceptibility"]
+    assert imp["psnr_min_db"] >= MIN_PSNR_DB and imp["linf_max_levels"] <= levels
+    # PGD is the stronger attack at equal eps; FGSM took one step of exactly eps
+    f_after = _row(fgsm, "attacked", "protected")
+    assert f_after["accuracy"] > after["accuracy"]
+    assert f_after["mean_p_true"] > after["mean_p_true"]
+    assert fgsm["attack"]["step_size"] == pytest.approx(levels / 255)
+    assert report["attack"]["random_start"] is True and report["attack"]["restarts"] == 1
+
+
+def test_protected_files_are_exact_and_change_only_the_clip_read(trained, pgd, eps_search):
+    levels = eps_search["levels"]
     assert pgd["output"]["exact"] == pgd["videos"] == N
     videos = pd.read_csv(trained["base"] / "pgd" / "per_video.csv")
     first = videos.iloc[0]
     written = read_frames(trained["base"] / "pgd" / first["path"])
     original = read_frames(first["source"])
     diff = written.astype(int) - original.astype(int)
-    assert np.abs(diff).max() == 4
+    assert np.abs(diff).max() == levels
     moved = np.flatnonzero(np.abs(diff).reshape(len(diff), -1).max(1))
     assert len(moved) == 8 < len(diff) and moved[-1] - moved[0] == 7  # only the clip read moved
     assert moved[0] <= first["apex"] <= moved[-1]
 
 
-def test_report_has_transfer_and_reencode_rows(trained, pgd) -> None:
-    conditions = {(r["role"], r["condition"]) for r in pgd["summary"]}
-    for role in ("attacked", "transfer"):
+def test_report_has_flow_transfer_and_defence_rows_with_intervals(trained, pgd) -> None:
+    conditions = {(r["recogniser"], r["condition"]) for r in pgd["summary"]}
+    names = {r["name"]: r for r in pgd["recognisers"]}
+    assert [r["input"] for r in pgd["recognisers"]] == ["frames", "frames", "flow"]
+    for name in names:
         for condition in ("original", "protected", "protected_h264", "original_h264"):
-            assert (role, condition) in conditions
-    transfer = _row(pgd, "transfer", "original")
-    assert transfer["accuracy"] > pgd["chance"]  # the transfer recogniser reads the originals
+            assert (name, condition) in conditions
+        assert (name, "protected_blur") in conditions and (name, "original_blur") in conditions
+    flow = next(n for n, r in names.items() if r["input"] == "flow")
+    flow_original = next(
+        r for r in pgd["summary"] if r["recogniser"] == flow and r["condition"] == "original"
+    )
+    assert flow_original["accuracy"] > pgd["chance"]  # the flow recogniser reads the originals
+    for row in pgd["summary"]:
+        assert row["accuracy_ci_low"] <= row["accuracy"] <= row["accuracy_ci_high"]
+        if row["condition"] == "protected_h264":
+            assert row["baseline"] == "original_h264"  # re-encoded against re-encoded
+        if row["condition"] == "protected_blur":
+            assert row["baseline"] == "original_blur"
     text = (trained["base"] / "pgd" / "report.md").read_text()
-    assert "| transfer | protected |" in text and "then H.264 CRF 23" in text
-    assert "re-encode alone" in text and "PSNR" in text
+    assert "then H.264 CRF 23" in text and "re-encode alone" in text and "blur alone" in text
+    assert "| flow |" in text and "95 % bootstrap" in text and "random start" in text
     png = (trained["base"] / "pgd" / "report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert pgd["versions"]["torch"] and pgd["config"]["attack"] == "pgd"
@@ -127,26 +185,78 @@ def test_report_has_transfer_and_reencode_rows(trained, pgd) -> None:
     assert len(again) == N and set(again["emotion"]) == set(CLASSES)
 
 
-def test_fgsm_does_less_than_pgd(trained, pgd) -> None:
-    fgsm = _protect(trained, trained["base"] / "fgsm", "--attack", "fgsm", "--no-reencode")
-    f_after, p_after = _row(fgsm, "attacked", "protected"), _row(pgd, "attacked", "protected")
-    print("FGSM", f_after, "PGD", p_after)
-    assert f_after["accuracy"] > p_after["accuracy"]
-    assert f_after["mean_p_true"] > p_after["mean_p_true"]
-    assert {r["condition"] for r in fgsm["summary"]} == {"original", "protected"}
-    assert fgsm["imperceptibility"]["psnr_min_db"] >= 35.0
+def test_success_on_defended_rows_is_against_the_defended_original() -> None:
+    """A video the recogniser gets wrong after the re-encode alone is no success of the attack."""
+    from equime.privacy.report import summarise
+
+    rows = []
+    for clip, (orig, reenc, prot_reenc) in enumerate([(0, 0, 1), (0, 1, 1), (0, 0, 0)]):
+        for condition, pred in (
+            ("original", orig),
+            ("original_h264", reenc),
+            ("protected_h264", prot_reenc),
+        ):
+            rows.append(
+                {
+                    "clip": f"c{clip}",
+                    "recogniser": "r",
+                    "role": "attacked",
+                    "condition": condition,
+                    "y_true": 0,
+                    "y_pred": pred,
+                    "confidence": 0.9,
+                    "p_true": 0.5,
+                }
+            )
+    summary = summarise(pd.DataFrame(rows), None).set_index("condition")
+    # re-encode alone breaks clip 1; of clips 0 and 2 (right after re-encoding) the attack
+    # breaks clip 0: 1 of 2, where the old baseline (original) would have said 2 of 3
+    assert summary.loc["protected_h264", "attack_success"] == pytest.approx(0.5)
+    assert summary.loc["original_h264", "attack_success"] == pytest.approx(1 / 3)
+    low, high = summary.loc["protected_h264", ["attack_success_ci_low", "attack_success_ci_high"]]
+    assert 0 <= low <= 0.5 <= high <= 1
 
 
-def test_smooth_protection_survives_reencode_better(trained, pgd) -> None:
-    """Attacking a blurred view too moves the perturbation to low frequencies, which H.264 keeps:
-    after a CRF 23 re-encode the recogniser reads fewer videos than with plain PGD (20 steps: the
-    blurred view makes the objective harder; measured 65.6 % against 71.9 %, chance 25 %)."""
-    smooth = _protect(trained, trained["base"] / "smooth", "--smooth", "2", "--steps", "20")
-    plain = _row(pgd, "attacked", "protected_h264")
-    robust = _row(smooth, "attacked", "protected_h264")
-    assert _row(smooth, "attacked", "protected")["accuracy"] <= smooth["chance"]
-    assert robust["accuracy"] < plain["accuracy"], (robust, plain)
-    assert smooth["imperceptibility"]["psnr_min_db"] >= 35.0
+def _perturbation_shares(folder: Path) -> tuple[float, float]:
+    """Over every protected video, means of (a) the share of the perturbation's energy at low
+    spatial frequencies (what a Gaussian of sigma 2 video pixels keeps) and (b) the share an
+    H.264 CRF 23 re-encode keeps: the projection of (re-encoded protected - re-encoded
+    original) on (protected - original). Grey, as the recognisers read."""
+    import cv2
+
+    from equime.privacy.measure import h264_round_trip
+
+    low, kept = [], []
+    for row in pd.read_csv(folder / "per_video.csv").itertuples():
+        original, protected = read_frames(row.source), read_frames(folder / row.path)
+        delta = (protected.astype(float) - original).mean(-1)
+        smooth = np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in delta])
+        low.append((smooth**2).sum() / (delta**2).sum())
+        after = h264_round_trip(protected, row.fps, 23).astype(float)
+        after = (after - h264_round_trip(original, row.fps, 23)).mean(-1)
+        kept.append((after * delta).sum() / (delta**2).sum())
+    return float(np.mean(low)), float(np.mean(kept))
+
+
+def test_smooth_protection_survives_reencode_better(trained, pgd, eps_search) -> None:
+    """Attacking a blurred view too moves the perturbation to low frequencies, which H.264 keeps
+    (20 steps: the blurred view makes the objective harder). Measured on the pixels: the smooth
+    perturbation has more low-frequency energy, and a larger share of it survives CRF 23. The
+    recogniser's accuracy after the re-encode is reported, not asserted: at 32 videos the
+    intervals overlap (see docs/privacy.md)."""
+    eps = f"{eps_search['levels']}/255"
+    smooth = _protect(
+        trained, trained["base"] / "smooth", "--smooth", "2", "--steps", "20", "--eps", eps
+    )
+    low_smooth, kept_smooth = _perturbation_shares(trained["base"] / "smooth")
+    low_plain, kept_plain = _perturbation_shares(trained["base"] / "pgd")
+    print(f"\nlow-frequency share: smooth {low_smooth:.3f}, plain {low_plain:.3f}; kept by CRF 23:")
+    print(f"smooth {kept_smooth:.3f}, plain {kept_plain:.3f}")
+    assert low_smooth > 2 * low_plain  # measured 0.189 against 0.042
+    assert kept_smooth > kept_plain  # measured 0.092 against 0.061
+    protected = _row(smooth, "attacked", "protected")
+    assert protected["accuracy"] <= smooth["chance"] + 0.1  # still near chance before re-encoding
+    assert smooth["imperceptibility"]["psnr_min_db"] >= MIN_PSNR_DB
     assert smooth["attack"]["smooth"] == 2.0
 
 
@@ -167,7 +277,8 @@ def test_same_inputs_same_outputs_and_targeted(trained, tmp_path) -> None:
     for name in ("a", "b"):
         out = tmp_path / name
         args = ["protect", str(root), "--model", str(trained["model"]), "--out", str(out)]
-        args += ["--target", "sadness", "--steps", "8", "--no-reencode", "--no-progress"]
+        args += ["--target", "sadness", "--steps", "8", "--no-reencode", "--no-blur"]
+        args += ["--no-progress"]
         assert main(args) == 0
         report = json.loads((out / "report.json").read_text())
         report.pop("timing")
@@ -191,7 +302,8 @@ def test_equime_dataset_input_and_lossy_output(trained, tmp_path) -> None:
     assert main([*args, *GENERATE]) == 0
     out = tmp_path / "eq-protected"
     args = ["protect", str(data), "--model", str(trained["model"]), "--out", str(out)]
-    assert main([*args, "--attack", "fgsm", "--lossy", "--no-reencode", "--no-progress"]) == 0
+    args += ["--attack", "fgsm", "--lossy", "--no-reencode", "--no-blur", "--no-progress"]
+    assert main(args) == 0
     meta = pd.read_parquet(data / "metadata.parquet")
     labels = pd.read_csv(out / "labels.csv")
     assert len(labels) == len(meta) == 6
@@ -236,6 +348,51 @@ def test_attack_core_stays_in_budget() -> None:
     assert after > before
 
 
+def test_default_pgd_starts_at_random_per_clip() -> None:
+    """Default PGD has a random start: two seeds give different perturbations; the noise is the
+    clip's own (same key, same result in any batch), restarts keep the strongest per clip."""
+    import torch
+
+    from equime.mer.clips import preprocess
+    from equime.mer.models import create_model
+    from equime.privacy.attacks import AttackSpec, objective, perturb
+
+    torch.manual_seed(0)
+    net = create_model("simple3dcnn", 3, n_frames=8, size=16).eval()
+    clips = np.random.default_rng(1).integers(0, 256, (3, 8, 16, 16, 3), dtype=np.uint8)
+    spec = AttackSpec(eps=4 / 255, steps=3).validate()
+    assert spec.random_start and spec.restarts == 1
+    a = perturb(spec, net, clips, [0, 1, 2], 8, 16, keys=["x", "y", "z"])
+    b = perturb(
+        AttackSpec(eps=4 / 255, steps=3, seed=1), net, clips, [0, 1, 2], 8, 16, keys=["x", "y", "z"]
+    )
+    assert not np.array_equal(a, b)
+    delta = a.astype(int) - clips.astype(int)
+    inside = (clips >= 8).all(-1) & (clips <= 247).all(-1)  # no clipping at 0 / 255
+    assert (delta[inside][:, 0] == delta[inside][:, 1]).all()  # brightness only: R = G = B
+    assert (delta[inside][:, 1] == delta[inside][:, 2]).all()
+    alone = perturb(spec, net, clips[1:2], [1], 8, 16, keys=["y"])
+    np.testing.assert_array_equal(alone[0], a[1])  # the batch it shares changes nothing
+    same = perturb(spec, net, clips[[0, 0]], [0, 0], 8, 16, keys=["x", "w"])
+    assert not np.array_equal(same[0], same[1])  # noise per clip, not per batch
+
+    def loss(adv: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(adv).float() / 255
+        with torch.no_grad():
+            return objective(net(preprocess(x, 8, 16)), torch.tensor([0, 1, 2]), None, "none")
+
+    many = perturb(
+        AttackSpec(eps=4 / 255, steps=3, restarts=4),
+        net,
+        clips,
+        [0, 1, 2],
+        8,
+        16,
+        keys=["x", "y", "z"],
+    )
+    assert (loss(many) >= loss(a) - 1e-4).all()  # restart 0 is the default run
+
+
 def test_frame_folders_in_videos_out(trained, tmp_path) -> None:
     """A folder of frame-image clips (<label>/<clip>/img<k>.png): protected clips come out as
     lossless MP4s whose frames differ from the images by at most eps."""
@@ -250,7 +407,7 @@ def test_frame_folders_in_videos_out(trained, tmp_path) -> None:
             cv2.imwrite(str(folder / f"img{k + 1}.png"), frame[:, :, ::-1])
     out = tmp_path / "frames-out"
     args = ["protect", str(root), "--model", str(trained["model"]), "--out", str(out)]
-    assert main([*args, "--no-reencode", "--no-progress"]) == 0
+    assert main([*args, "--no-reencode", "--no-blur", "--no-progress"]) == 0
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4"))
     assert written == sorted(f"videos/{Path(p).with_suffix('.mp4')}" for p in labels["path"])
     video = read_frames(out / written[0])
@@ -278,6 +435,13 @@ def test_bad_input_messages(trained, tmp_path, capsys) -> None:
     assert "below one 8-bit level" in _error(capsys, [*base, "--eps", "0.001"])
     assert "--step-size" in _error(capsys, [*base, "--step-size", "8/255"])
     assert "--steps" in _error(capsys, [*base, "--steps", "0"])
+    assert "FGSM takes one step" in _error(
+        capsys, [*base, "--attack", "fgsm", "--step-size", "1/255"]
+    )
+    assert "--restarts" in _error(capsys, [*base, "--restarts", "0"])
+    assert "random start" in _error(capsys, [*base, "--restarts", "3", "--no-random-start"])
+    assert "--blur-sigma" in _error(capsys, [*base, "--blur-sigma", "0"])
+    assert "--transfer" in _error(capsys, [*base[:3], str(trained["flow"]), *base[4:]])
     assert "not a class" in _error(capsys, [*base, "--target", "surprise"])
     # a checkpoint whose weights are of another architecture
     other = tmp_path / "other"
@@ -330,3 +494,21 @@ def test_videos_of_another_size(trained, tmp_path, capsys) -> None:
     assert "16x16, smaller than recogniser" in err and "32x32 input" in err
     err = _error(capsys, [*base, "--out", str(root / "inside")])
     assert "outside the input" in err
+
+
+def test_flow_input_from_memory_equals_mer_flow_from_disk(trained) -> None:
+    """The flow recogniser's input computed by protect from decoded frames in memory equals
+    mer.flow.prepare_flow reading the same video from disk (so the two cannot drift apart)."""
+    from equime.mer.checkpoint import load_checkpoint
+    from equime.mer.datasets import load_dataset
+    from equime.mer.flow import prepare_flow
+    from equime.mer.inputs import preprocess_from_config
+    from equime.privacy.measure import Recogniser, flow_input
+
+    model, config = load_checkpoint(trained["flow"])
+    rec = Recogniser("ststnet", trained["flow"], model, config, "transfer")
+    table = load_dataset("folder", trained["data"])
+    for _, row in table.head(2).iterrows():
+        ours = flow_input(rec, read_frames(row["source"]), row)
+        theirs, _ = prepare_flow(row, preprocess_from_config(config), rec.size)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)

@@ -4,6 +4,7 @@ on a real demo dataset (Table-2 layout, comparison plot, three kinds of input fo
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_brisque_never_negative_and_says_when_it_clips(brisque_metric):
     """The LIVE SVR extrapolates below 0 on very clean images (camera: about -7.9); the score
     column is clipped to the 0-100 scale and the raw mean and clipped count are reported."""
     camera = np.repeat(data.camera()[None, ..., None], 2, axis=0)
-    values = brisque_metric(camera, QualityOptions(grayscale=True))
+    values = brisque_metric(camera, QualityOptions(definition="exact", grayscale=True))
     assert values["brisque_raw"] == pytest.approx(-7.88, abs=0.1)
     assert values["brisque"] == 0.0 and values["brisque_clipped_frames"] == 2
 
@@ -150,7 +151,9 @@ def test_clipiqa_runs_on_a_tiny_clip_and_equals_clip_similarities(tiny_clip, ast
     import torch
     from transformers import AutoTokenizer, CLIPModel
 
-    metrics, unavailable = build_metrics(QualityOptions(clip_model=str(tiny_clip)))
+    metrics, unavailable = build_metrics(
+        QualityOptions(definition="exact", clip_model=str(tiny_clip))
+    )
     assert unavailable == {}
     frames = np.stack([astronaut, _noised(astronaut, 40), astronaut[::-1].copy()])
     scores = metrics["clipiqa"].scores(frames)
@@ -218,7 +221,8 @@ def test_table2_for_the_demo_dataset(demo_dataset, tiny_clip, capsys):
     assert summary.loc["ssim", "std"] == pytest.approx(table.ssim.std())
     assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
     info = json.loads((out / "quality.json").read_text())
-    assert info["options"]["grayscale"] is False and info["versions"]["brisque"]
+    assert info["options"]["definition"] == "paper" and info["versions"]["brisque"]
+    assert "Definition `paper`" in md and "Identical consecutive frames:" in md
     meta = pd.read_parquet(demo_dataset / "metadata.parquet").set_index("id")  # rewritten
     assert meta.loc[table.id, "quality_psnr"].to_numpy() == pytest.approx(table.psnr.to_numpy())
 
@@ -246,7 +250,8 @@ def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys
         shutil.copy(demo_dataset / row.file_name, videos_root / f"{row.id}.mp4")
     out = tmp_path / "report"
     argv = ["quality", str(frames_root), "--out", str(out), "--reference", str(videos_root)]
-    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    argv += ["--definition", "exact", "--grayscale"]
+    assert main([*argv, "--no-progress", "--workers", "1", "--fps", "24"]) == 0
     capsys.readouterr()
     mine = pd.read_parquet(out / "quality.parquet")
     ref = pd.read_parquet(out / "reference_quality.parquet")
@@ -267,7 +272,8 @@ def test_frame_folders_against_a_folder_of_videos(demo_dataset, tmp_path, capsys
     # an earlier report with the same settings serves as the reference without measuring again
     again = tmp_path / "again"
     argv = ["quality", str(frames_root), "--out", str(again), "--reference", str(out)]
-    assert main([*argv, "--no-progress", "--workers", "1", "--grayscale", "--fps", "24"]) == 0
+    argv += ["--definition", "exact", "--grayscale"]
+    assert main([*argv, "--no-progress", "--workers", "1", "--fps", "24"]) == 0
     capsys.readouterr()
     dev = pd.read_csv(again / "deviation.csv")
     assert (dev.difference == 0).all() and (dev.ks_statistic == 0).all()
@@ -279,9 +285,11 @@ def test_grey_and_colour_in_worker_processes(demo_dataset):
     PSNR and TV but BRISQUE stays on the same non-negative scale."""
     from equime.quality.measure import measure_folder
 
-    colour_opts = QualityOptions(metrics=("psnr", "brisque"))
+    colour_opts = QualityOptions(definition="exact", metrics=("psnr", "brisque"))
     _, colour, _ = measure_folder(demo_dataset, colour_opts, 1, False)
-    grey_opts = QualityOptions(grayscale=True, metrics=("psnr", "tv", "brisque"))
+    grey_opts = QualityOptions(
+        definition="exact", grayscale=True, metrics=("psnr", "tv", "brisque")
+    )
     _, grey, unavailable = measure_folder(demo_dataset, grey_opts, 2, False)
     _, grey_here, _ = measure_folder(demo_dataset, grey_opts, 1, False)
     assert unavailable == {}
@@ -314,3 +322,205 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["quality", str(tmp_path / "empty"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("equime: error:") for line in err)
+
+
+# --- the paper's definitions against the authors' script, written out directly -------------
+
+
+def _authors_psnr(img1: np.ndarray, img2: np.ndarray) -> float:
+    """evaluation_framework/video_quality_metrics.py `compute_psnr`, verbatim in substance
+    (uint8 arrays in, so the subtraction and the square wrap modulo 256)."""
+    mse = np.mean((img1 - img2) ** 2)
+    if mse == 0:
+        return 100
+    return 20 * np.log10(255.0 / np.sqrt(mse))
+
+
+def _piq_total_variation(gray: np.ndarray) -> float:
+    """piq.total_variation(x, norm_type='l2') on one (1, 1, H, W) float32 frame in [0, 1]
+    (piq/tv.py: sqrt of the summed squared differences along W and along H)."""
+    import torch
+
+    x = torch.from_numpy(gray).float().div(255.0)[None, None]
+    w = torch.sum(torch.pow(x[:, :, :, 1:] - x[:, :, :, :-1], 2), dim=[1, 2, 3])
+    h = torch.sum(torch.pow(x[:, :, 1:, :] - x[:, :, :-1, :], 2), dim=[1, 2, 3])
+    return float(torch.sqrt(h + w).mean())
+
+
+@pytest.fixture(scope="module")
+def paper_clip(tmp_path_factory, astronaut) -> Path:
+    """A lossless MP4 (any decoder returns these exact frames): small motion, two identical
+    pairs, and one large jump whose differences exceed 16 (the authors' uint8 PSNR wraps)."""
+    from equime.video.lossless import write_lossless_mp4
+
+    face = cv2.resize(astronaut[:256, 128:384], (64, 48))
+    frames = [face, np.roll(face, 1, axis=1), np.roll(face, 1, axis=1), _noised(face, 3)]
+    frames += [frames[-1], 255 - frames[-1], np.roll(face, 2, axis=0)]
+    folder = tmp_path_factory.mktemp("paper") / "clips"
+    folder.mkdir()
+    write_lossless_mp4(folder / "clip.mp4", np.stack(frames), 24)
+    return folder
+
+
+def test_paper_definition_equals_the_authors_formulas(paper_clip, tmp_path, capsys):
+    """`equime quality --definition paper` on a clip against the authors' script re-done here:
+    OpenCV decode, BGR->grey, skimage SSIM defaults, piq's TV, their PSNR (100 for identical
+    pairs, averaged in). SSIM and TV exactly; PSNR with identical pairs counted their way."""
+    cap = cv2.VideoCapture(str(paper_clip / "clip.mp4"))
+    grey = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        grey.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    cap.release()
+    assert len(grey) == 7
+    pairs = list(itertools.pairwise(grey))
+    wrapped = np.mean([_authors_psnr(a, b) for a, b in pairs])
+    true_mse = [np.mean((a.astype(float) - b.astype(float)) ** 2) for a, b in pairs]
+    psnr = np.mean([100 if m == 0 else 10 * np.log10(255**2 / m) for m in true_mse])
+    ssim = np.mean([structural_similarity(a, b) for a, b in pairs])
+    tv = np.mean([_piq_total_variation(g) for g in grey])
+
+    out = tmp_path / "report"
+    argv = ["quality", str(paper_clip), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main([*argv, "--definition", "paper"]) == 0
+    printed = capsys.readouterr().out
+    row = pd.read_parquet(out / "quality.parquet").iloc[0]
+    assert row.ssim == pytest.approx(ssim, abs=1e-12)
+    assert row.tv == pytest.approx(tv, rel=1e-6)  # piq sums in float32
+    assert row.psnr == pytest.approx(psnr, abs=1e-9)
+    assert row.psnr_uint8 == pytest.approx(wrapped, abs=1e-9)  # their literal arithmetic
+    assert row.psnr_uint8 > row.psnr + 1  # the inverted frame's wrap-around is visible
+    assert row.identical_pairs == 2 and row.pairs == 6
+    info = json.loads((out / "quality.json").read_text())
+    assert info["identical_pairs"] == {
+        "identical_pairs": 2,
+        "pairs": 6,
+        "clips_with_identical_pairs": 1,
+        "clips_only_identical": 0,
+    }
+    assert "Identical consecutive frames: 2 of 6 pairs, in 1 clips" in printed
+    summary = pd.read_csv(out / "summary.csv").set_index("metric")
+    assert summary.loc["identical_pairs", "mean"] == 2 and (summary.definition == "paper").all()
+
+    # exact: the same clip in colour, identical pairs left out of PSNR and SSIM alike
+    out = tmp_path / "exact"
+    argv = ["quality", str(paper_clip), "--out", str(out), "--no-progress", "--workers", "1"]
+    assert main([*argv, "--definition", "exact"]) == 0
+    assert "left out of PSNR and SSIM" in capsys.readouterr().out
+    row = pd.read_parquet(out / "quality.parquet").iloc[0]
+    assert row.identical_pairs == 2 and "psnr_uint8" not in row.index
+    assert row.psnr < psnr  # no 100 dB pairs averaged in
+
+
+def test_a_clip_of_only_identical_frames_is_counted_not_dropped(tmp_path):
+    from equime.quality.measure import measure_frames
+
+    still = np.repeat(data.astronaut()[None, :64, :64], 4, axis=0)
+    for definition, psnr, ssim in (("paper", 100.0, 1.0), ("exact", None, None)):
+        opts = QualityOptions(definition=definition, metrics=("psnr", "ssim"))
+        metrics, _ = build_metrics(opts)
+        values = measure_frames(still, metrics, opts)
+        assert values["identical_pairs"] == 3 == values["pairs"]
+        if psnr is None:
+            assert np.isnan(values["psnr"]) and np.isnan(values["ssim"])
+        else:
+            assert values["psnr"] == psnr and values["ssim"] == pytest.approx(ssim)
+    from equime.quality.report import identical_pairs
+
+    table = pd.DataFrame({"identical_pairs": [3, 0], "pairs": [3, 5], "psnr": [np.nan, 40.0]})
+    assert identical_pairs(table)["clips_only_identical"] == 1
+
+
+def test_paper_brisque_keeps_negative_values(brisque_metric):
+    camera = np.repeat(data.camera()[None, ..., None], 2, axis=0)
+    paper = brisque_metric(camera, QualityOptions(definition="paper"))
+    assert paper["brisque"] == pytest.approx(-7.88, abs=0.1) == paper["brisque_raw"]
+    assert paper["brisque_clipped_frames"] == 2
+
+
+def test_paper_clipiqa_keeps_the_frame_size(tiny_clip, astronaut):
+    """`paper` feeds the frame at its own (non-square) size, as piq does; `exact` squeezes it
+    to the model's square input. Equal on a square frame of the model's size."""
+    wide = cv2.resize(astronaut, (64, 32))
+    square = cv2.resize(astronaut, (32, 32))
+    paper, _ = build_metrics(QualityOptions(definition="paper", clip_model=str(tiny_clip)))
+    exact, _ = build_metrics(QualityOptions(definition="exact", clip_model=str(tiny_clip)))
+    assert paper["clipiqa"].scores(wide[None])[0] != pytest.approx(
+        exact["clipiqa"].scores(wide[None])[0], abs=1e-6
+    )
+    assert paper["clipiqa"].scores(square[None])[0] == pytest.approx(
+        exact["clipiqa"].scores(square[None])[0], abs=1e-5
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_piq_clip(tmp_path_factory) -> Path:
+    """A folder like piq's ~/.cache/clip: RN50.pt (here a tiny randomly initialised ResNet CLIP
+    with OpenAI's parameter names, saved as a state dict) and clipiqa_tokens.pt."""
+    import math
+
+    import torch
+
+    from equime.quality.clip_resnet import ModifiedResNet, Transformer
+
+    torch.manual_seed(0)
+    visual = ModifiedResNet((1, 1, 1, 1), 32, 4, 64, 8)
+    for module in visual.modules():  # BN statistics that are not the identity
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.1, 0.1)
+            module.running_var.uniform_(0.5, 1.5)
+    text = Transformer(64, 1, 1)
+    state = {f"visual.{k}": v for k, v in visual.state_dict().items()}
+    state |= {f"transformer.{k}": v for k, v in text.state_dict().items()}
+    state |= {
+        "token_embedding.weight": torch.randn(50, 64),
+        "positional_embedding": torch.randn(8, 64) * 0.01,
+        "ln_final.weight": torch.ones(64),
+        "ln_final.bias": torch.zeros(64),
+        "text_projection": torch.randn(64, 32) * 0.1,
+        "logit_scale": torch.tensor(math.log(100.0)),
+    }
+    folder = tmp_path_factory.mktemp("piq_clip")
+    torch.save(state, folder / "RN50.pt")
+    tokens = torch.zeros(2, 8, dtype=torch.long)
+    tokens[0, :4] = torch.tensor([48, 5, 6, 49])  # start, "good", "photo.", end (the largest id)
+    tokens[1, :4] = torch.tensor([48, 7, 6, 49])
+    torch.save(tokens, folder / "clipiqa_tokens.pt")
+    return folder
+
+
+def test_clipiqa_with_piqs_resnet_clip(tiny_piq_clip, astronaut):
+    """piq's backbone (RN50 files in the --clip-model folder): the score is piq's formula on the
+    model's own encoders, at the frame's size under `paper`; grey equals equal RGB channels."""
+    import torch
+
+    from equime.quality.clip_resnet import load
+
+    paper, unavailable = build_metrics(QualityOptions(clip_model=str(tiny_piq_clip)))
+    assert unavailable == {} and paper["clipiqa"].backbone == "piq RN50"
+    wide = cv2.resize(astronaut, (96, 48))
+    score = paper["clipiqa"].scores(wide[None])[0]
+    model, tokens = load(tiny_piq_clip)
+    x = torch.from_numpy(wide).permute(2, 0, 1)[None].float() / 255
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        image = model.encode_image((x - mean) / std)  # 96 x 48 in: no resize, no position emb.
+        text = model.encode_text(tokens)
+    image, text = image / image.norm(dim=-1, keepdim=True), text / text.norm(dim=-1, keepdim=True)
+    expected = (model.logit_scale.exp() * image @ text.T).softmax(-1)[0, 0].item()
+    assert score == pytest.approx(expected, abs=1e-6)
+    grey = cv2.cvtColor(wide, cv2.COLOR_RGB2GRAY)
+    assert paper["clipiqa"].scores(grey[None, ..., None])[0] == pytest.approx(
+        paper["clipiqa"].scores(np.repeat(grey[None, ..., None], 3, -1))[0], abs=1e-6
+    )
+    exact, _ = build_metrics(QualityOptions(definition="exact", clip_model=str(tiny_piq_clip)))
+    assert exact["clipiqa"].scores(wide[None])[0] != pytest.approx(score, abs=1e-6)  # 64 x 64
+    (tiny_piq_clip.parent / "broken").mkdir()
+    broken = tiny_piq_clip.parent / "broken"
+    torch.save({"visual.conv1.weight": torch.zeros(1)}, broken / "RN50.pt")
+    shutil.copy(tiny_piq_clip / "clipiqa_tokens.pt", broken / "clipiqa_tokens.pt")
+    _, unavailable = build_metrics(QualityOptions(clip_model=str(broken), metrics=("clipiqa",)))
+    assert "cannot load piq's CLIP" in unavailable["clipiqa"]

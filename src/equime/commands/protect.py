@@ -19,7 +19,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--attack", default="pgd", choices=["fgsm", "pgd"])
     p.add_argument("--eps", default="4/255", help="L-inf budget in [0, 1] pixels (default 4/255)")
     p.add_argument("--steps", type=int, default=10, help="PGD iterations (default 10)")
-    p.add_argument("--step-size", help="PGD step (default 2.5 * eps / steps; FGSM: eps)")
+    p.add_argument(
+        "--step-size", help="PGD step (default 2.5 * eps / steps); FGSM always steps exactly eps"
+    )
     p.add_argument("--target", help="targeted: push every video towards this class")
     p.add_argument("--out", help="output folder (default <INPUT>-protected)")
     p.add_argument(
@@ -49,6 +51,20 @@ def add_parser(sub: Any) -> None:
         help="skip the H.264 re-encode robustness check",
     )
     p.add_argument(
+        "--blur-sigma",
+        type=float,
+        default=1.0,
+        metavar="SIGMA",
+        help="blur defence tested in the report: Gaussian sigma in the video's pixels (default 1)",
+    )
+    p.add_argument(
+        "--no-blur",
+        dest="blur_sigma",
+        action="store_const",
+        const=None,
+        help="skip the blur defence rows",
+    )
+    p.add_argument(
         "--dataset",
         default="auto",
         help="input format: auto (default: equime if metadata exists, else folder) or any "
@@ -64,8 +80,19 @@ def add_parser(sub: Any) -> None:
         help="also attack a Gaussian-blurred view (sigma in the recogniser's input pixels, e.g. "
         "2): protection that survives lossy re-encoding better (default 0: off)",
     )
-    p.add_argument("--random-start", action="store_true", help="PGD: start at a random point")
-    p.add_argument("--seed", type=int, default=0, help="seed of the PGD random start")
+    p.add_argument(
+        "--random-start",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="PGD from a random point of the eps-ball, drawn per video (default: on)",
+    )
+    p.add_argument(
+        "--restarts",
+        type=int,
+        default=1,
+        help="PGD runs from different random starts; each video keeps its strongest (default 1)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the PGD random starts")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(run=run)
 
@@ -83,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     for row in result.report["summary"]:
         success = row["attack_success"]
         print(
-            f"  {row['recogniser']:<32} {row['condition']:<15} accuracy {row['accuracy']:.3f}  "
+            f"  {row['recogniser']:<32} {row['condition']:<15} accuracy {row['accuracy']:.3f} "
+            f"[{row['accuracy_ci_low']:.3f}, {row['accuracy_ci_high']:.3f}]  "
             f"confidence {row['mean_confidence']:.3f}"
             + ("" if success is None else f"  success {success:.3f}")
         )

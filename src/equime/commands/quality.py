@@ -26,7 +26,15 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--reference", help="a second folder to compare against (or its report)")
     p.add_argument(
-        "--grayscale", action="store_true", help="grey frames first (the authors' setting)"
+        "--definition",
+        choices=["paper", "exact"],
+        default="paper",
+        help="paper (default): the authors' Table-2 definitions (grey frames, identical "
+        "consecutive frames scored PSNR 100 / SSIM 1, BRISQUE unclipped), so figures compare "
+        "with the paper; exact: colour frames, identical pairs left out (counted)",
+    )
+    p.add_argument(
+        "--grayscale", action="store_true", help="with --definition exact: grey frames first"
     )
     p.add_argument("--clip-model", help="CLIP model folder for CLIP-IQA (transformers format)")
     p.add_argument(
@@ -47,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
         raise EquimeError(f"--every {args.every}: must be 1 or more")
     if args.workers is not None and args.workers < 1:
         raise EquimeError(f"--workers {args.workers}: must be 1 or more")
+    if args.grayscale and args.definition == "paper":
+        raise EquimeError("--grayscale: only with --definition exact (paper is always grey)")
     options = QualityOptions(
+        definition=args.definition,
         grayscale=args.grayscale,
         every=args.every,
         clip_model=args.clip_model,

@@ -1,4 +1,4 @@
-"""`equime train`: train one of the baseline recognisers on a dataset folder."""
+"""`equime train`: train a recogniser (a raw-frame baseline or a flow model) on a dataset folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,22 @@ ORDER = 60
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("train", help="train a micro-expression recogniser (ST-CNN, ResNet3D, ...)")
     p.add_argument("data", help="dataset folder")
-    p.add_argument("--model", required=True, help="stcnn, resnet3d, mobilenet or simple3dcnn")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="frames: stcnn, resnet3d, mobilenet, simple3dcnn; flow: ststnet, htnet",
+    )
+    p.add_argument(
+        "--input",
+        choices=["frames", "flow"],
+        help="frames (clips) or flow (onset->apex optical flow); default: the model's own",
+    )
+    p.add_argument("--align", action="store_true", help="frames: similarity-aligned face crops")
+    p.add_argument(
+        "--fps",
+        type=float,
+        help="frames: read clips at this rate in real time (time normalisation)",
+    )
     p.add_argument(
         "--out", required=True, help="checkpoint folder (model.safetensors + config.json)"
     )
@@ -20,23 +35,30 @@ def add_parser(sub: Any) -> None:
         default="equime",
         help="dataset format: equime, samm, casme2, casme3, smic, miex, folder",
     )
-    p.add_argument("--scheme", default="5class", choices=["5class", "3class", "native"])
+    p.add_argument(
+        "--scheme",
+        default="equime5",
+        choices=["equime5", "casme2-5class", "3class", "megc2019", "native", "5class"],
+        help="label scheme (5class: old name of equime5)",
+    )
     p.add_argument("--epochs", type=int, default=100, help="at most this many epochs (default 100)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument(
         "--frames", dest="n_frames", type=int, default=96, help="clip length (default 96)"
     )
-    p.add_argument("--size", type=int, default=64, help="frame width and height (default 64)")
+    p.add_argument("--size", type=int, help="input width and height (default: frames 64, flow 28)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument(
         "--val-split", type=float, default=0.2, help="fraction of subjects for validation"
     )
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument(
+        "--lr", type=float, help="Adam learning rate (default: the model's; baselines 1e-4)"
+    )
     p.add_argument("--patience", type=int, default=15, help="early-stopping patience in epochs")
     p.add_argument(
         "--sampling",
-        choices=["onset-offset", "apex", "first"],
+        choices=["onset-offset", "apex", "first", "apex-frame"],
         help="clip sampling (default: the dataset's)",
     )
     p.add_argument(
@@ -46,7 +68,9 @@ def add_parser(sub: Any) -> None:
         "--weights", help="mobilenet: ImageNet MobileNetV2 weights file (torchvision names)"
     )
     p.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (default: torch's; flow: 1)"
+    )
     p.add_argument("--sheet", help="annotation sheet of samm / casme2 / casme3 (default: found)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(run=run)

@@ -65,7 +65,8 @@ def attribute_stats(frame: pd.DataFrame, name: str) -> AttributeStats:
     counts = _ordered(values.value_counts(), vocabulary)
     known = values != UNKNOWN
     emotions = _values(frame, EMOTION)
-    table = pd.crosstab(values[known], emotions[known])
+    both = known & (emotions != UNKNOWN)  # a video without an emotion is in no emotion column
+    table = pd.crosstab(values[both], emotions[both])
     table = table.reindex([g for g in counts.index if g != UNKNOWN], fill_value=0)
     sources = frame[source_col] if source_col in frame.columns else pd.Series("", frame.index)
     estimated = int((known & sources.map(is_estimate)).sum())
@@ -73,19 +74,21 @@ def attribute_stats(frame: pd.DataFrame, name: str) -> AttributeStats:
         "known": int(known.sum()) - estimated,
         "estimated": estimated,
         "unknown": int((~known).sum()),
+        "emotion_unknown": int((known & ~both).sum()),
     }
     present = counts.drop(UNKNOWN, errors="ignore")
-    k = max(len(vocabulary), len(present))
-    metrics = {
+    k = max(len(vocabulary), int((present > 0).sum()))
+    metrics: dict[str, float] = {
         "groups_present": int((present > 0).sum()),
         "groups_possible": int(k),
-        "entropy": bias.entropy(present),
-        "normalised_entropy": bias.normalised_entropy(present, k),
-        "effective_groups": bias.effective_groups(present) if present.sum() else float("nan"),
-        "cramers_v_with_emotion": bias.cramers_v(table) if table.size else float("nan"),
+        **bias.representational(values[known]),
+        "vocabulary_evenness": bias.vocabulary_evenness(present, k),  # EquiME variant
+        **{
+            f"{key}_with_emotion": value
+            for key, value in bias.stereotypical(values[both], emotions[both]).items()
+        },
     }
-    live = table.loc[table.sum(axis=1) > 0]
-    npmi = bias.npmi(live) if live.size else live.astype(float)
+    npmi = bias.npmi_table(values[both], emotions[both])
     return AttributeStats(name, counts, table, provenance, metrics, npmi)
 
 
@@ -123,9 +126,12 @@ def markdown(stats: DatasetStats, title: str, plots: list[str]) -> str:
     rows = {
         name: {
             "groups present": f"{a.metrics['groups_present']} of {a.metrics['groups_possible']}",
-            "normalised entropy": _fmt(a.metrics["normalised_entropy"]),
-            "effective groups": _fmt(a.metrics["effective_groups"]),
+            "evenness SEI": _fmt(a.metrics["evenness"]),
+            "vocabulary evenness (EquiME variant)": _fmt(a.metrics["vocabulary_evenness"]),
+            "effective groups ENS": _fmt(a.metrics["effective_groups"]),
+            "imbalance ratio IR": _fmt(a.metrics["imbalance_ratio"]),
             "Cramer's V with emotion": _fmt(a.metrics["cramers_v_with_emotion"]),
+            "NMI with emotion": _fmt(a.metrics["nmi_with_emotion"]),
             "labels known / estimated / unknown": "{known} / {estimated} / {unknown}".format(
                 **a.provenance
             ),
@@ -135,12 +141,18 @@ def markdown(stats: DatasetStats, title: str, plots: list[str]) -> str:
     out += [
         "## Bias metrics",
         "",
-        "Representational: normalised entropy (1 = every group of the vocabulary equally present, "
-        "0 = one group only) and the effective number of groups exp(H). Stereotypical: Cramer's V "
-        "between the attribute and the emotion label (0 = independent, 1 = the group determines "
-        "the emotion) and NPMI per group x emotion (-1 never together, 0 independent, +1 always). "
-        "Rows with an unknown value are left out of the metrics; estimated labels (from a model) "
-        "are counted as they are, so read them with the model's confidence in mind.",
+        "Computed by `dataset-bias-metrics` (Dominguez-Catena et al., TPAMI 2024, the paper's "
+        "reference [4]) except the one marked EquiME variant. Representational: Shannon evenness "
+        "SEI = H / ln(groups present) (1 = the groups present equally represented; undefined "
+        "with one group), the EquiME variant H / ln(vocabulary size) (absent groups count "
+        "against it), the effective number of groups ENS = exp(H), the imbalance ratio IR "
+        "(largest / smallest group). Stereotypical: Cramer's V between the attribute and the "
+        "emotion label (Yates-corrected on 2 x 2 tables; 0 = independent, 1 = the group "
+        "determines the emotion), NMI, and NPMI per group x emotion (-1 never together, "
+        "0 independent, +1 always). Rows with an unknown value are left out of the metrics "
+        "(videos without an emotion: out of the stereotypical ones); estimated labels (from a "
+        "model) are counted as they are, so read them with the model's confidence in mind. "
+        "Every metric of the package is in stats.json.",
         "",
         _md_table(pd.DataFrame(rows).T, "attribute"),
         "",
@@ -252,7 +264,13 @@ def write_stats(frame: pd.DataFrame, out: Path, title: str) -> list[Path]:
                 }
                 for name, a in stats.attributes.items()
             },
-            "versions": versions("pandas", "numpy", "matplotlib"),
+            "bias_metrics": {
+                "package": bias.PACKAGE,
+                "representational": bias.REPRESENTATIONAL,
+                "stereotypical": bias.STEREOTYPICAL,
+                "equime_variants": ["vocabulary_evenness"],
+            },
+            "versions": versions("pandas", "numpy", "matplotlib", bias.PACKAGE),
         }
         write_text_atomic(out / "stats.json", json.dumps(record, indent=2), tmp)
         write_text_atomic(out / "stats.md", markdown(stats, title, plots), tmp)

@@ -5,6 +5,12 @@ Protocols: a model trained on dataset A is tested on all of dataset B (B != A). 
 dataset (B == A) real datasets use leave-one-subject-out (predictions pooled over folds) and
 synthetic ones a held-out-identities split; `within` in the experiment file overrides this.
 Finished work is kept: checkpoints and fold predictions are reused when their settings match.
+
+A dataset entry `{combine: [smic, casme2, samm]}` pools other entries into one (subjects and clips
+prefixed by their dataset): the MEGC 2019 composite is that pool, leave-one-subject-out, with UF1
+and UAR over the predictions pooled across folds (docs/mer.md has the ready experiment).
+`input: frames | flow` (default: each model's own) is recorded in every checkpoint; a given
+checkpoint trained on another input is refused.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class DatasetEntry:
     path: str
     sampling: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # loader options (e.g. sheet)
+    parts: list[str] = field(default_factory=list)  # a pooled dataset: the entries it combines
 
 
 @dataclass
@@ -61,13 +68,16 @@ class Experiment:
     within: str = "auto"
     test_split: float = 0.25
     n_frames: int = 96
-    size: int = 64
+    size: int | None = None  # default: the input's (frames 64, flow 28)
     seed: int = 0
     train: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     checkpoints: dict[str, dict[str, str]] = field(default_factory=dict)
     cache: str | None = None
     progress: bool = True
+    input: str | None = None  # frames | flow (None: each model's own)
+    align: bool = False  # frames: aligned face crops
+    fps: float | None = None  # frames: time normalisation (mer.preprocess)
 
 
 def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
@@ -79,6 +89,13 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
     for name, entry in (raw.get("datasets") or {}).items():
         if isinstance(entry, str):
             entry = {"path": entry}
+        if isinstance(entry, dict) and "combine" in entry:
+            parts = entry["combine"]
+            parts = [parts] if isinstance(parts, str) else list(parts or [])
+            if not parts:
+                raise EquimeError(f"{path}: dataset {name} combines nothing")
+            datasets[name] = DatasetEntry(name, "composite", "", entry.get("sampling"), {}, parts)
+            continue
         if not isinstance(entry, dict) or "path" not in entry:
             raise EquimeError(f"{path}: dataset {name} needs a path")
         extra = {k: v for k, v in entry.items() if k not in ("format", "path", "sampling")}
@@ -98,6 +115,10 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
             raise EquimeError(f"{path}: '{key}' lists nothing")
     for name in {*raw["train_on"], *raw["test_on"]} - set(datasets):
         raise EquimeError(f"{path}: '{name}' is not under datasets")
+    for entry in datasets.values():
+        for part in entry.parts:
+            if part not in datasets or datasets[part].parts:
+                raise EquimeError(f"{path}: {entry.name} combines {part!r}, not a dataset entry")
 
     def here(value: str) -> str:  # paths in the file are relative to the file
         where = Path(value).expanduser()
@@ -126,16 +147,27 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
             f"{path}: unknown train settings {', '.join(bad)}; known: {', '.join(TRAIN_KEYS)}"
         )
     from equime.mer.datasets import get_dataset
-    from equime.mer.labels import SCHEMES
+    from equime.mer.inputs import make_preprocess, resolve_input
+    from equime.mer.labels import get_scheme, scheme_names
     from equime.mer.models import model_names
 
     for entry in datasets.values():
-        get_dataset(entry.format)
-    if experiment.scheme not in SCHEMES:
-        raise EquimeError(f"{path}: scheme {experiment.scheme!r}; use one of {', '.join(SCHEMES)}")
+        if not entry.parts:
+            get_dataset(entry.format)
+    if experiment.scheme not in scheme_names():
+        raise EquimeError(
+            f"{path}: scheme {experiment.scheme!r}; use one of {', '.join(scheme_names())}"
+        )
+    get_scheme(experiment.scheme)
     for model in experiment.models:
         if model.lower() not in model_names():
             raise EquimeError(f"{path}: unknown model {model!r}; known: {', '.join(model_names())}")
+        try:
+            resolve_input(model, experiment.input)
+        except EquimeError as exc:
+            raise EquimeError(f"{path}: {exc}") from exc
+    if experiment.input:
+        make_preprocess(experiment.input, experiment.align, experiment.fps)
     return experiment
 
 
@@ -147,14 +179,16 @@ class Loaded:
     entry: DatasetEntry
     table: pd.DataFrame  # with `target`
     classes: list[str]
-    sampling: str
+    sampling: str | dict[str, str]  # per dataset name for a pooled entry
     real: bool
 
 
-def _load(entry: DatasetEntry, scheme: str) -> Loaded:
+def _load(entry: DatasetEntry, scheme: str, entries: dict[str, DatasetEntry]) -> Loaded:
     from equime.mer.datasets import get_dataset, load_dataset
     from equime.mer.train import apply_scheme
 
+    if entry.parts:
+        return _pool(entry, [_load(entries[p], scheme, entries) for p in entry.parts])
     spec = get_dataset(entry.format)
     table, classes = apply_scheme(load_dataset(spec.name, entry.path, **entry.options), scheme)
     if table.empty:
@@ -162,12 +196,34 @@ def _load(entry: DatasetEntry, scheme: str) -> Loaded:
     return Loaded(entry, table, classes, entry.sampling or spec.sampling, spec.real)
 
 
+def _pool(entry: DatasetEntry, parts: list[Loaded]) -> Loaded:
+    """One table from several datasets: subjects and clips prefixed by the entry's name, each
+    part keeping its own sampling (by the rows' `dataset`)."""
+    tables, sampling = [], {}
+    for part in parts:
+        name = part.entry.name
+        table = part.table.copy()
+        table["subject"] = name + "/" + table["subject"]
+        table["clip"] = name + "/" + table["clip"]
+        tables.append(table)
+        for fmt in table["dataset"].unique():
+            if isinstance(part.sampling, str):
+                sampling[fmt] = entry.sampling or part.sampling
+    if len({p.entry.format for p in parts}) < len(parts):
+        raise EquimeError(f"{entry.name}: combines two entries of one format")
+    classes = parts[0].classes
+    if any(p.classes != classes for p in parts):
+        raise EquimeError(f"{entry.name}: its datasets have different classes under the scheme")
+    table = pd.concat(tables, ignore_index=True)
+    return Loaded(entry, table, classes, sampling, all(p.real for p in parts))
+
+
 def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any:
     from equime.mer.train import TrainConfig
 
     options = dict(exp.model_options.get(model, {}))
     weights = options.pop("weights", None)
-    return TrainConfig(
+    cfg = TrainConfig(
         data=loaded.entry.path,
         model=model,
         out=str(out),
@@ -176,13 +232,18 @@ def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any
         n_frames=exp.n_frames,
         size=exp.size,
         seed=exp.seed,
-        sampling=loaded.sampling,
+        sampling=loaded.sampling,  # type: ignore[arg-type]
         cache=exp.cache,
+        input=exp.input,
+        align=exp.align,
+        fps=exp.fps,
         weights=weights,
         progress=False,
         options=options,
         **exp.train,
     )
+    cfg.validate()  # resolves input and size once, so every key of this job is the same
+    return cfg
 
 
 def _key(cfg: Any, table: pd.DataFrame) -> str:
@@ -219,6 +280,18 @@ def _trained(
     return fitted.model, config
 
 
+def _check_input(cfg: Any, config: dict, folder: str) -> None:
+    """A given checkpoint must have been trained on the experiment's input."""
+    from equime.mer.inputs import resolve_input
+
+    wanted = resolve_input(cfg.model, cfg.input)
+    have = config.get("input", "frames")
+    if have != wanted:
+        raise EquimeError(
+            f"{folder}: checkpoint was trained on input {have}, experiment uses {wanted}"
+        )
+
+
 def _split_subjects(table: pd.DataFrame, fraction: float, seed: int) -> list[np.ndarray]:
     """Held-out identities: one fold testing `fraction` of the subjects (clips if < 3 subjects)."""
     from equime.mer.train import split_by_subject
@@ -244,7 +317,7 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     cache = ClipCache(exp.cache)
     names = list(dict.fromkeys([*exp.train_on, *exp.test_on]))
-    data = {n: _load(exp.datasets[n], exp.scheme) for n in names}
+    data = {n: _load(exp.datasets[n], exp.scheme, exp.datasets) for n in names}
     jobs = [(t, m) for t in exp.train_on for m in exp.models]
     results, predictions = [], {}
     for train_name, model_name in tqdm(jobs, desc="evaluate", disable=not exp.progress):
@@ -256,6 +329,7 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
         if tests:
             if given:
                 model, config = load_checkpoint(given)
+                _check_input(cfg, config, given)
             else:
                 model, config = _trained(cfg, source.table, source.classes, ckpt, cache)
             for test_name in tests:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from equime.mer.labels import map_label
+from equime.mer.labels import label_rows
 
 
 @torch.no_grad()
@@ -25,26 +25,34 @@ def predict_table(
 ) -> pd.DataFrame:
     """Classify every clip of `table` whose label maps to one of the model's classes (under the
     model's scheme); clips it cannot score are left out. Columns: the table's, plus y_true,
-    y_pred (class indices), true, pred (names), confidence and p_<class>."""
-    from equime.mer.cache import ClipCache, cache_clips
+    y_pred (class indices), true, pred (names), confidence and p_<class>; flow inputs add
+    apex_used and apex_estimated (the apex the flow was taken at, and whether it was estimated).
+    The input and its preprocessing are the checkpoint's, so a model only sees what it learnt on;
+    a single-frame model reads the frame its sampler gives (MobileNet: the apex)."""
+    from equime.mer.cache import ClipCache, cache_clips, clip_info
+    from equime.mer.inputs import get_input, preprocess_from_config
+    from equime.mer.models import model_sampling
     from equime.mer.train import CachedClips, batches_to_input
+
+    prep = preprocess_from_config(config)
+    sampling = model_sampling(config["model"]) or sampling
 
     classes = list(config["classes"])
     index = {c: i for i, c in enumerate(classes)}
     table = table.copy()
-    table["true"] = [map_label(e, config["scheme"]) for e in table["emotion"]]
+    table["true"] = label_rows(table, config["scheme"])
     table = table[table["true"].isin(classes)].reset_index(drop=True)
     if table.empty:
         return table.assign(y_true=[], y_pred=[], pred=[], confidence=[])
     cache = cache or ClipCache()
-    paths = cache_clips(table, sampling, config["n_frames"], config["size"], cache, progress)
+    paths = cache_clips(table, sampling, config["n_frames"], config["size"], cache, progress, prep)
     y_true = [index[c] for c in table["true"]]
-    data = CachedClips(paths, y_true, config["n_frames"])
+    data = CachedClips(paths, y_true, config["n_frames"], get_input(prep.input).padded)
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=False)
     model = model.to(device).eval()
     probs = []
     for gray, lengths, _ in loader:
-        x = batches_to_input(gray.to(device), lengths.to(device), config["n_frames"])
+        x = batches_to_input(gray.to(device), lengths.to(device), config["n_frames"], prep.input)
         probs.append(torch.softmax(model(x), 1).cpu().numpy())
     p = np.concatenate(probs)
     table["y_true"] = y_true
@@ -53,4 +61,8 @@ def predict_table(
     table["confidence"] = p.max(1)
     for i, name in enumerate(classes):
         table[f"p_{name}"] = p[:, i]
+    if prep.input == "flow":
+        infos = [clip_info(path) for path in paths]
+        table["apex_used"] = [i.get("apex_used", -1) for i in infos]
+        table["apex_estimated"] = [bool(i.get("apex_estimated", False)) for i in infos]
     return table

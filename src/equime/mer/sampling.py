@@ -3,6 +3,7 @@
   onset-offset  the annotated micro-expression, onset to offset (whole source when unannotated)
   apex          n frames centred on the apex (midpoint of the source when unannotated)
   first         the first n frames (the authors' choice: "first 96 frames")
+  apex-frame    the apex frame alone (midpoint when unannotated): for single-frame models
 At most n frames are taken; the model input is zero-padded up to n (mer.clips.finish).
 """
 
@@ -46,15 +47,27 @@ def first_n(row: pd.Series, total: int, n: int) -> list[int]:
     return list(range(min(total, n)))
 
 
-def sample_indices(row: pd.Series, method: str, n: int) -> list[int]:
-    """0-based frame positions of the clip for `row` (a dataset table row)."""
-    if method not in SAMPLERS:
-        raise EquimeError(f"unknown clip sampling {method!r}; known: {', '.join(SAMPLERS)}")
+@register_sampler("apex-frame")
+def apex_frame(row: pd.Series, total: int, n: int) -> list[int]:
+    apex = int(row["apex"]) if 0 <= int(row["apex"]) < total else total // 2
+    return [apex]
+
+
+def source_length(row: pd.Series) -> int:
+    """Frames in the row's source (counted when the table does not say)."""
     total = int(row["n_frames"])
     if total <= 0:
         from equime.mer.clips import count_frames
 
         total = count_frames(row["source"])
+    return total
+
+
+def sample_indices(row: pd.Series, method: str, n: int) -> list[int]:
+    """0-based frame positions of the clip for `row` (a dataset table row)."""
+    if method not in SAMPLERS:
+        raise EquimeError(f"unknown clip sampling {method!r}; known: {', '.join(SAMPLERS)}")
+    total = source_length(row)
     indices = SAMPLERS[method](row, total, n)
     if not indices:
         raise EquimeError(f"{row['source']}: no frames to sample ({method}, {total} frames)")

@@ -33,15 +33,15 @@ class TrainConfig:
     model: str
     out: str
     dataset: str = "equime"
-    scheme: str = "5class"
+    scheme: str = "equime5"
     epochs: int = 100
     batch: int = 16
     n_frames: int = 96
-    size: int = 64
+    size: int | None = None  # default: the input's (frames 64, flow 28)
     seed: int = 0
     device: str = "cpu"
     val_split: float = 0.2
-    lr: float = 1e-4
+    lr: float | None = None  # default: the model's (paper baselines 1e-4, STSTNet 1e-3, HTNet 3e-4)
     patience: int = 15
     lr_patience: int = 5
     lr_factor: float = 0.2
@@ -51,11 +51,25 @@ class TrainConfig:
     weights: str | None = None  # MobileNetV2 ImageNet weights file
     sheet: str | None = None  # annotation sheet of a real dataset (default: found by name)
     workers: int = 0
-    threads: int = 0  # torch CPU threads (0: torch's default)
+    threads: int = 0  # torch CPU threads (0: torch's default; flow inputs: 1)
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
+    input: str | None = None  # frames | flow (default: the model's own)
+    align: bool = False  # frames: similarity-aligned face crop (flow is always aligned)
+    fps: float | None = None  # frames: time normalisation to this rate (mer.preprocess)
 
     def validate(self) -> None:
+        from equime.mer.inputs import get_input, make_preprocess, resolve_input
+        from equime.mer.labels import get_scheme
+        from equime.mer.models import model_lr
+
+        get_scheme(self.scheme)
+        self.input = resolve_input(self.model, self.input)
+        if self.lr is None:
+            self.lr = model_lr(self.model)
+        make_preprocess(self.input, self.align, self.fps)
+        if self.size is None:
+            self.size = get_input(self.input).default_size
         checks = [
             (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
             (self.batch >= 1, f"batch {self.batch} must be >= 1"),
@@ -70,15 +84,24 @@ class TrainConfig:
 
 
 class CachedClips(Dataset):
-    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index) per item."""
+    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index) per item;
+    flow inputs (3, S, S) come as stored (`padded=False`)."""
 
-    def __init__(self, paths: list[Path], labels: list[int], n_frames: int) -> None:
-        self.paths, self.labels, self.n_frames = paths, labels, n_frames
+    def __init__(
+        self, paths: list[Path], labels: list[int], n_frames: int, padded: bool = True
+    ) -> None:
+        self.paths, self.labels, self.n_frames, self.padded = paths, labels, n_frames, padded
+        # fixed-size inputs (flow: 3 x 28 x 28, ~9 kB) are small: held in memory, read once
+        self.held = (
+            None if padded else [torch.from_numpy(np.load(p).astype(np.float32)) for p in paths]
+        )
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+        if self.held is not None:
+            return self.held[i], 0, self.labels[i]
         clip = np.load(self.paths[i])[: self.n_frames].astype(np.float32)
         length = clip.shape[0]
         if length < self.n_frames:
@@ -88,8 +111,15 @@ class CachedClips(Dataset):
         return torch.from_numpy(clip), length, self.labels[i]
 
 
-def batches_to_input(gray: torch.Tensor, lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
-    return finish(gray, n_frames, lengths)
+def batches_to_input(
+    gray: torch.Tensor, lengths: torch.Tensor, n_frames: int, input: str = "frames"
+) -> torch.Tensor:
+    """A batch from CachedClips -> the model's input (frames: trim / pad / z-score)."""
+    if input == "frames":
+        return finish(gray, n_frames, lengths)
+    from equime.mer.inputs import get_input
+
+    return get_input(input).to_model(gray, lengths, n_frames)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -129,10 +159,10 @@ def split_by_subject(
 
 def apply_scheme(table: pd.DataFrame, scheme: str) -> tuple[pd.DataFrame, list[str]]:
     """Add `target` (class name under `scheme`), drop clips without one; classes in index order."""
-    from equime.mer.labels import map_label, scheme_classes
+    from equime.mer.labels import label_rows, scheme_classes
 
     table = table.copy()
-    table["target"] = [map_label(e, scheme) for e in table["emotion"]]
+    table["target"] = label_rows(table, scheme)
     dropped = int(table["target"].isna().sum())
     if dropped:
         log.info("%d clips have no class under %s and are left out", dropped, scheme)
@@ -154,13 +184,17 @@ def prepare_table(cfg: TrainConfig) -> tuple[pd.DataFrame, list[str], str]:
 
 @torch.no_grad()
 def predict_loader(
-    model: torch.nn.Module, loader: DataLoader, n_frames: int, device: torch.device
+    model: torch.nn.Module,
+    loader: DataLoader,
+    n_frames: int,
+    device: torch.device,
+    input: str = "frames",
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Softmax probabilities, true labels and mean cross-entropy over a loader."""
     model.eval()
     probs, labels, loss_sum = [], [], 0.0
     for gray, lengths, y in loader:
-        x = batches_to_input(gray.to(device), lengths.to(device), n_frames)
+        x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input)
         logits = model(x)
         loss_sum += torch.nn.functional.cross_entropy(logits, y.to(device), reduction="sum").item()
         probs.append(torch.softmax(logits, 1).cpu().numpy())
@@ -181,6 +215,8 @@ class FitResult:
     clips_per_second: float
     weights_source: str
     options: dict[str, Any]
+    sampling: str = ""  # the sampler used (a single-frame model's own, e.g. apex-frame)
+    threads: int = 0  # torch threads the fit ran on
 
 
 @dataclass
@@ -209,11 +245,24 @@ def fit(
     from tqdm import tqdm
 
     from equime.mer.cache import ClipCache, cache_clips
-    from equime.mer.models import create_model
+    from equime.mer.inputs import get_input, make_preprocess
+    from equime.mer.models import create_model, model_sampling
 
+    cfg.validate()
     device = resolve_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)  # results are bit-stable for a fixed thread count
+    own = model_sampling(cfg.model)
+    if own and own != sampling:
+        log.info("%s reads one frame: sampling %s instead of %s", cfg.model, own, sampling)
+        sampling = own
+    prep = make_preprocess(cfg.input, cfg.align, cfg.fps)
+    padded = get_input(cfg.input).padded
+    threads = cfg.threads or (1 if cfg.input == "flow" else 0)
+    restore = torch.get_num_threads() if threads and not cfg.threads else 0
+    if threads:
+        # results are bit-stable for a fixed thread count. Flow models are tiny (STSTNet: 1.7 k
+        # parameters): intra-op threads cost more than they give, badly on a busy machine
+        # (BENCHMARKS.md: 15.8 s with one thread, 176 s with two), so flow trains on one
+        torch.set_num_threads(threads)
     seed_everything(cfg.seed)
     labels = target_indices(table, classes)
     train_idx, val_idx = split_by_subject(table, cfg.val_split, cfg.seed)
@@ -222,11 +271,13 @@ def fit(
             f"{cfg.data}: {len(table)} clips are too few to split into training and validation"
         )
     cache = cache or ClipCache(cfg.cache)
-    paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress)
+    paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress, prep)
     log.info("clip cache %s: %d hits, %d decoded", cache.folder, cache.hits, cache.misses)
 
     def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
-        data = CachedClips([paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames)
+        data = CachedClips(
+            [paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames, padded
+        )
         generator = torch.Generator().manual_seed(cfg.seed)
         # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
         # reshuffled into other batches on the next epoch)
@@ -260,7 +311,7 @@ def fit(
         model.train()
         total, correct, count = 0.0, 0, 0
         for gray, lengths, y in train_loader:
-            x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames)
+            x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames, cfg.input)
             y = y.to(device)
             logits = model(x)
             loss = torch.nn.functional.cross_entropy(logits, y)
@@ -271,7 +322,7 @@ def fit(
             correct += int((logits.argmax(1) == y).sum())
             count += len(y)
         seen += count
-        probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device)
+        probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device, cfg.input)
         val_acc = float((probs.argmax(1) == truth).mean())
         scheduler.step(val_loss)
         history.append(
@@ -295,6 +346,9 @@ def fit(
                 log.info("early stop at epoch %d (best %d)", epoch, best[1])
                 break
     seconds = time.perf_counter() - start
+    used_threads = torch.get_num_threads()
+    if restore:  # the flow default is this fit's own, not the process's
+        torch.set_num_threads(restore)
     model.load_state_dict(best[2])  # restore the best epoch's weights
     return FitResult(
         model=model.eval(),
@@ -308,22 +362,31 @@ def fit(
         clips_per_second=seen / seconds if seconds > 0 else 0.0,
         weights_source=weights_source,
         options={k: v for k, v in options.items() if k != "weights"},
+        sampling=sampling,
+        threads=used_threads,
     )
 
 
 def checkpoint_config(
     cfg: TrainConfig, fitted: FitResult, table: pd.DataFrame, classes: list[str], sampling: str
 ) -> dict[str, Any]:
+    from dataclasses import asdict as as_dict
+
+    from equime.mer.inputs import make_preprocess
+    from equime.mer.labels import get_scheme
     from equime.mer.models import count_parameters
 
+    sampling = fitted.sampling or sampling
     return {
         "model": cfg.model.lower(),
         "n_classes": len(classes),
         "classes": classes,
         "n_frames": cfg.n_frames,
         "size": cfg.size,
-        "scheme": cfg.scheme,
+        "scheme": get_scheme(cfg.scheme).name,
         "sampling": sampling,
+        "input": cfg.input,
+        "preprocess": as_dict(make_preprocess(cfg.input, cfg.align, cfg.fps)),
         "trained_on": {
             "dataset": cfg.dataset,
             "path": str(cfg.data),
@@ -346,7 +409,7 @@ def checkpoint_config(
             "clips_per_second": fitted.clips_per_second,
         },
         "train_config": {k: v for k, v in asdict(cfg).items() if k != "progress"},
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": fitted.threads or torch.get_num_threads(),
         "device": cfg.device,
     }
 

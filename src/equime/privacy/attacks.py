@@ -9,12 +9,20 @@ from the true class (ascend its cross-entropy); targeted ones pull towards a cho
 
 A video is stored as 8-bit levels, so `quantize` rounds the result to levels and keeps the
 difference within eps *in levels* (eps 4/255 -> at most 4 levels per pixel and channel).
+
+The recognisers read grey frames, a positive mix of R, G and B, so the gradient has the same sign
+in the three channels of a pixel: signed steps change R, G and B alike, a change of brightness
+(luma) only. PGD starts from a random point of the eps-ball by default (Madry et al. 2018), with
+noise drawn per clip from the seed and the clip's key (not per batch, so a clip's protection does
+not depend on which clips share its batch), and `restarts` > 1 keeps, per clip, the restart with
+the highest loss.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +34,12 @@ from equime.mer.clips import finish, gray_resize
 
 MAX_EPS = 64 / 255  # beyond this a perturbation is plainly visible: not a privacy filter
 MAX_STEPS = 1000
+MAX_RESTARTS = 50
 
+# (spec, model, clean frames, labels, n_frames, size, per-clip seeds) -> adversarial frames
 Attack = Callable[
-    ["AttackSpec", torch.nn.Module, torch.Tensor, torch.Tensor, int, int], torch.Tensor
+    ["AttackSpec", torch.nn.Module, torch.Tensor, torch.Tensor, int, int, list[int]],
+    torch.Tensor,
 ]
 ATTACKS: dict[str, Attack] = {}
 
@@ -66,17 +77,19 @@ class AttackSpec:
     method: str = "pgd"
     eps: float = 4 / 255
     steps: int = 10
-    step_size: float | None = None  # default: FGSM eps; PGD 2.5 * eps / steps (Madry et al.)
+    step_size: float | None = None  # PGD; default 2.5 * eps / steps (Madry et al.). FGSM: eps
     target: int | None = None
-    random_start: bool = False
+    random_start: bool = True  # PGD from a random point of the eps-ball (Madry et al.)
+    restarts: int = 1  # PGD runs from different random starts; the strongest per clip is kept
     seed: int = 0
     smooth: float = 0.0  # > 0: also attack a blurred view (sigma in input pixels), see _views
 
     @property
     def alpha(self) -> float:
-        if self.step_size is not None:
-            return self.step_size
-        return self.eps if self.method == "fgsm" else 2.5 * self.eps / self.steps
+        """The step: FGSM always takes one step of exactly eps."""
+        if self.method == "fgsm":
+            return self.eps
+        return self.step_size if self.step_size is not None else 2.5 * self.eps / self.steps
 
     @property
     def levels(self) -> int:
@@ -99,6 +112,17 @@ class AttackSpec:
             raise EquimeError(f"--steps {self.steps} out of range: must be 1 to {MAX_STEPS}")
         if not 0 <= self.smooth <= 10:
             raise EquimeError(f"--smooth {self.smooth:.6g} out of range: must be 0 to 10 pixels")
+        if self.method == "fgsm" and self.step_size is not None and self.step_size != self.eps:
+            raise EquimeError(
+                f"--step-size {self.step_size:.6g}: FGSM takes one step of exactly eps "
+                f"({self.eps:.6g}); a step size is for PGD"
+            )
+        if not 1 <= self.restarts <= MAX_RESTARTS:
+            raise EquimeError(
+                f"--restarts {self.restarts} out of range: must be 1 to {MAX_RESTARTS}"
+            )
+        if self.restarts > 1 and not self.random_start:
+            raise EquimeError("--restarts needs the random start (drop --no-random-start)")
         if self.step_size is not None and not 0 < self.step_size <= self.eps:
             raise EquimeError(
                 f"--step-size {self.step_size:.6g} out of range: must be in (0, eps={self.eps:.6g}]"
@@ -106,13 +130,22 @@ class AttackSpec:
         return self
 
 
-def objective(logits: torch.Tensor, labels: torch.Tensor, target: int | None) -> torch.Tensor:
+def objective(
+    logits: torch.Tensor, labels: torch.Tensor, target: int | None, reduction: str = "sum"
+) -> torch.Tensor:
     """What the attack ascends: the true classes' cross-entropy, or minus the target's.
 
-    Summed over the batch: each clip's gradient is its own (eval mode, per-clip z-scoring)."""
+    Summed over the batch: each clip's gradient is its own (eval mode, per-clip z-scoring);
+    `reduction="none"` gives each clip's value (to pick the best restart)."""
     if target is None:
-        return F.cross_entropy(logits, labels, reduction="sum")
-    return -F.cross_entropy(logits, torch.full_like(labels, target), reduction="sum")
+        return F.cross_entropy(logits, labels, reduction=reduction)
+    return -F.cross_entropy(logits, torch.full_like(labels, target), reduction=reduction)
+
+
+def sample_seed(seed: int, key: str, restart: int = 0) -> int:
+    """A clip's own random stream: from the run seed, the clip's key and the restart."""
+    digest = hashlib.sha256(f"{seed}|{key}|{restart}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
 
 
 def _blur(gray: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -155,6 +188,21 @@ def _gradient(
     return grad
 
 
+@torch.no_grad()
+def _per_clip_objective(
+    spec: AttackSpec,
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    n_frames: int,
+    size: int,
+) -> torch.Tensor:
+    return sum(
+        objective(model(finish(view, n_frames)), labels, spec.target, reduction="none")
+        for view in _views(spec, x, size)
+    )
+
+
 @register_attack("fgsm")
 def fgsm(
     spec: AttackSpec,
@@ -163,6 +211,7 @@ def fgsm(
     labels: torch.Tensor,
     n_frames: int,
     size: int,
+    seeds: list[int],
 ) -> torch.Tensor:
     """Fast Gradient Sign Method (Goodfellow et al. 2015): one signed step of size eps."""
     grad = _gradient(spec, model, x, labels, n_frames, size)
@@ -177,19 +226,39 @@ def pgd(
     labels: torch.Tensor,
     n_frames: int,
     size: int,
+    seeds: list[int],
 ) -> torch.Tensor:
     """Projected Gradient Descent (Madry et al. 2018): signed steps, projected back into the
-    eps-ball around the clean frames and into [0, 1] after each."""
-    adv = x.clone()
-    if spec.random_start:
-        generator = torch.Generator().manual_seed(spec.seed)
-        noise = torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1
-        adv = (x + spec.eps * noise.to(x.device)).clamp(0, 1)
-    for _ in range(spec.steps):
-        grad = _gradient(spec, model, adv, labels, n_frames, size)
-        adv = adv + spec.alpha * grad.sign()
-        adv = torch.min(torch.max(adv, x - spec.eps), x + spec.eps).clamp(0, 1).detach()
-    return adv
+    eps-ball around the clean frames and into [0, 1] after each; from a random start per clip
+    (uniform in the ball), repeated `restarts` times, keeping each clip's strongest result."""
+    best, best_loss = x.clone(), None
+    for restart in range(spec.restarts):
+        adv = x.clone()
+        if spec.random_start:
+            # grey noise (one value for R, G and B): the recognisers read grey, so the start
+            # lies in the same brightness-only subspace as the signed steps
+            noise = torch.stack(
+                [
+                    torch.rand(
+                        (*x.shape[1:-1], 1),
+                        generator=torch.Generator().manual_seed(sample_seed(s, "", restart)),
+                        dtype=x.dtype,
+                    )
+                    for s in seeds
+                ]
+            )
+            adv = (x + spec.eps * (noise.to(x.device) * 2 - 1)).clamp(0, 1)
+        for _ in range(spec.steps):
+            grad = _gradient(spec, model, adv, labels, n_frames, size)
+            adv = adv + spec.alpha * grad.sign()
+            adv = torch.min(torch.max(adv, x - spec.eps), x + spec.eps).clamp(0, 1).detach()
+        if spec.restarts == 1:
+            return adv
+        loss = _per_clip_objective(spec, model, adv, labels, n_frames, size)
+        better = torch.ones_like(loss, dtype=torch.bool) if best_loss is None else loss > best_loss
+        best[better] = adv[better]
+        best_loss = loss if best_loss is None else torch.where(better, loss, best_loss)
+    return best
 
 
 def quantize(clean: np.ndarray, adversarial: torch.Tensor, levels: int) -> np.ndarray:
@@ -207,12 +276,20 @@ def perturb(
     n_frames: int,
     size: int,
     device: str | torch.device = "cpu",
+    keys: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Protect a batch of equal-shape clips: (B, T, H, W, 3) uint8 -> perturbed uint8 clips."""
+    """Protect a batch of equal-shape clips: (B, T, H, W, 3) uint8 -> perturbed uint8 clips.
+
+    `keys` name the clips (their ids): a clip's random start depends on the seed and its key
+    only (default: its position in the batch)."""
+    keys = [str(k) for k in (keys if keys is not None else range(len(clips)))]
+    if len(keys) != len(clips):
+        raise ValueError(f"{len(keys)} keys for {len(clips)} clips")
+    seeds = [sample_seed(spec.seed, key) for key in keys]
     x = torch.from_numpy(np.ascontiguousarray(clips)).to(device).float().div(255.0)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=device)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    adv = ATTACKS[spec.method](spec, model, x, y, n_frames, size)
+    adv = ATTACKS[spec.method](spec, model, x, y, n_frames, size, seeds)
     return quantize(clips, adv, spec.levels)

@@ -21,17 +21,24 @@ import torch
 from equime.errors import EquimeError
 from equime.privacy.attacks import AttackSpec, perturb
 from equime.privacy.measure import (
+    DEFENCES,
     Recogniser,
     class_probabilities,
     clip_indices,
-    h264_round_trip,
     psnr,
     ssim,
 )
 
 log = logging.getLogger(__name__)
 
-CONDITIONS = ("original", "protected", "protected_h264", "original_h264")
+
+def conditions(defences: dict[str, float]) -> list[str]:
+    """original, protected, then for each defence d: protected_d and original_d (the defence
+    applied to the original alone, the baseline its attack success is measured against)."""
+    out = ["original", "protected"]
+    for name in defences:
+        out += [f"protected_{name}", f"original_{name}"]
+    return out
 
 
 @dataclass
@@ -48,13 +55,24 @@ class ProtectConfig:
     lossless: bool = True
     lossy_crf: int = 18
     reencode_crf: int | None = 23  # None: no re-encode robustness check
+    blur_sigma: float | None = 1.0  # None: no blur defence; sigma in the video's pixels
     dataset: str = "auto"
     batch: int = 8
     device: str = "cpu"
-    random_start: bool = False
+    random_start: bool = True
+    restarts: int = 1
     seed: int = 0
     smooth: float = 0.0
     progress: bool = True
+
+    def defences(self) -> dict[str, float]:
+        """The defences to test, with their settings (privacy.measure.DEFENCES)."""
+        out: dict[str, float] = {}
+        if self.reencode_crf is not None:
+            out["h264"] = self.reencode_crf
+        if self.blur_sigma is not None:
+            out["blur"] = self.blur_sigma
+        return out
 
     def out_dir(self) -> Path:
         return Path(self.out) if self.out else Path(f"{Path(self.input).resolve()}-protected")
@@ -80,7 +98,30 @@ def load_recogniser(path: str | Path, role: str, device: torch.device) -> Recogn
         raise EquimeError(
             f"{path}: config names {len(classes)} classes but the model has {config['n_classes']}"
         )
-    return Recogniser(f"{config['model']} ({path.name})", path, model, config, role)
+    rec = Recogniser(f"{config['model']} ({path.name})", path, model, config, role)
+    check_input(rec)
+    return rec
+
+
+def check_input(rec: Recogniser) -> None:
+    """The gradient goes through plain grey frames; a flow recogniser (or aligned /
+    time-normalised frames) is scored on the decoded videos as a transfer recogniser."""
+    from equime.mer.inputs import preprocess_from_config
+
+    prep = preprocess_from_config(rec.config)
+    if rec.input not in ("frames", "flow"):
+        raise EquimeError(f"{rec.path}: input {rec.input!r} is not one protect can score")
+    if rec.input == "flow" and rec.role == "attacked":
+        raise EquimeError(
+            f"{rec.path}: a flow recogniser cannot be attacked through its input (optical flow "
+            "is not differentiated here); attack a frames recogniser and pass this one with "
+            "--transfer (a black-box test)"
+        )
+    if rec.input == "frames" and not prep.plain:
+        raise EquimeError(
+            f"{rec.path}: frames with alignment or time normalisation are not supported by "
+            "protect yet (train it without --align / --fps)"
+        )
 
 
 def check_transfer(attacked: Recogniser, others: list[Recogniser]) -> None:
@@ -112,11 +153,11 @@ def load_input(path: str | Path, dataset: str) -> pd.DataFrame:
 
 def label_table(table: pd.DataFrame, attacked: Recogniser) -> tuple[pd.DataFrame, int]:
     """Keep the clips whose label is one of the recogniser's classes; returns (table, dropped)."""
-    from equime.mer.labels import map_label
+    from equime.mer.labels import label_rows
 
     scheme = str(attacked.config.get("scheme") or "native")
     table = table.copy()
-    table["true"] = [map_label(e, scheme) for e in table["emotion"]]
+    table["true"] = label_rows(table, scheme)  # the scheme's clip selection too (megc2019)
     keep = table["true"].isin(attacked.classes)
     if not keep.any():
         labels = ", ".join(sorted(set(table["emotion"]))[:8])
@@ -223,6 +264,7 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
         steps=cfg.steps,
         step_size=cfg.step_size,
         random_start=cfg.random_start,
+        restarts=cfg.restarts,
         seed=cfg.seed,
         smooth=cfg.smooth,
     ).validate()
@@ -230,6 +272,8 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
         raise EquimeError(f"--batch {cfg.batch} must be >= 1")
     if cfg.reencode_crf is not None and not 0 <= cfg.reencode_crf <= 51:
         raise EquimeError(f"--reencode-crf {cfg.reencode_crf} out of range: must be 0 to 51")
+    if cfg.blur_sigma is not None and not 0 < cfg.blur_sigma <= 10:
+        raise EquimeError(f"--blur-sigma {cfg.blur_sigma:g} out of range: must be in (0, 10]")
     if not 0 <= cfg.lossy_crf <= 51:
         raise EquimeError(f"--crf {cfg.lossy_crf} out of range: must be 0 to 51")
     device = resolve_device(cfg.device)
@@ -255,7 +299,8 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
     check_sizes(table, recognisers, needs_even=not cfg.lossless or cfg.reencode_crf is not None)
     check_outputs(table, root)
 
-    conditions = [c for c in CONDITIONS if cfg.reencode_crf is not None or "h264" not in c]
+    defences = cfg.defences()
+    names = conditions(defences)
     videos_rows: list[dict[str, Any]] = []
     score_rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(table), desc=f"protect ({spec.method})", disable=not cfg.progress)
@@ -266,15 +311,14 @@ def protect(cfg: ProtectConfig) -> ProtectResult:
         written, written_rows = _write_batch(cfg, root, out, attacked, rows, originals, protected)
         videos_rows += written_rows
         variants = {"original": originals, "protected": written}
-        if cfg.reencode_crf is not None:
-            fps = [v["fps"] for v in written_rows]
+        fps = [v["fps"] for v in written_rows]
+        for defence, setting in defences.items():
             for name, frames in (("protected", written), ("original", originals)):
-                variants[f"{name}_h264"] = [
-                    h264_round_trip(v, f, cfg.reencode_crf)
-                    for v, f in zip(frames, fps, strict=True)
+                variants[f"{name}_{defence}"] = [
+                    DEFENCES[defence](v, f, setting) for v, f in zip(frames, fps, strict=True)
                 ]
         for rec in recognisers:
-            for condition in conditions:
+            for condition in names:
                 probs = class_probabilities(rec, variants[condition], rows, device)
                 score_rows += _score_rows(rec, condition, rows, probs)
         bar.update(len(rows))
@@ -311,7 +355,8 @@ def _attack_batch(
     for members in groups.values():
         clips = np.stack([originals[i][picks[i]] for i in members])
         labels = [int(rows[i]["y_true"]) for i in members]
-        adv = perturb(spec, rec.model, clips, labels, rec.n_frames, rec.size, device)
+        keys = [str(rows[i]["clip"]) for i in members]
+        adv = perturb(spec, rec.model, clips, labels, rec.n_frames, rec.size, device, keys)
         for k, i in enumerate(members):
             protected[i][picks[i]] = adv[k]
     return protected

@@ -23,15 +23,47 @@ LABELS = {
 }
 
 
+# How a metric is defined; every report names the one it used.
+DEFINITIONS = {
+    "paper": (
+        "the authors' evaluation script (noobasuna/equime, evaluation_framework/"
+        "video_quality_metrics.py): grey frames (OpenCV BT.601), scikit-image SSIM defaults, "
+        "piq's l2 TV, identical consecutive frames scored PSNR 100 dB and SSIM 1 and averaged "
+        "in, BRISQUE unclipped, CLIP-IQA at the frame's own size"
+    ),
+    "exact": (
+        "colour frames (grey with --grayscale), identical consecutive frames left out of PSNR "
+        "and SSIM alike (counted), BRISQUE clipped to its 0-100 scale (raw mean kept), CLIP-IQA "
+        "at the model's input size"
+    ),
+}
+DEFAULT_DEFINITION = "paper"  # the figures people compare with are the paper's Table 2
+PAPER_IDENTICAL_PSNR = 100.0  # the authors' compute_psnr returns 100 when the MSE is 0
+
+
 @dataclass(frozen=True)
 class QualityOptions:
     """What changes the numbers (recorded next to the results)."""
 
-    grayscale: bool = False  # the authors' setting: frames to grey (BT.601) before every metric
+    definition: str = DEFAULT_DEFINITION  # a key of DEFINITIONS
+    grayscale: bool = False  # `exact` only: frames to grey (BT.601) first; `paper` is always grey
     every: int = 1  # use frames 0, K, 2K, ... (PSNR/SSIM: the pairs (t-1, t) at those t)
     clip_model: str | None = None  # local folder (or hub id) of a transformers CLIP model
     fps: float | None = None  # frame rate of frame-image folders (they carry none)
     metrics: tuple[str, ...] = tuple(METRIC_ORDER)
+
+    def __post_init__(self) -> None:
+        if self.definition not in DEFINITIONS:
+            raise ValueError(f"unknown definition {self.definition!r}: {', '.join(DEFINITIONS)}")
+
+    @property
+    def paper(self) -> bool:
+        return self.definition == "paper"
+
+    @property
+    def grey(self) -> bool:
+        """Frames go to grey before every metric."""
+        return self.paper or self.grayscale
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -8,14 +8,21 @@ half scale, exactly as the package computes them) feed the package's own model f
 one matrix product for all frames of a video. Lower is better.
 
 BRISQUE is defined on luminance: colour frames use the package's grey conversion (ITU-R 709
-weights, float), `--grayscale` frames are used as they are. Nothing is resized before the
-features, so grey input gives the same kind of number as colour input; piq's negative values on
-grey input came from a resize step (piq issue 353) that does not exist here.
+weights, float), grey frames are used as they are. The second scale is the frame halved with
+OpenCV's bicubic resize (the package uses the same), so there is a resize step; piq halves with
+its MATLAB-style antialiased `imresize` and reads grey on the 0-255 scale, which is where its
+negative values on grey input come from (piq issue 353).
 
 The SVR was fitted to LIVE's DMOS scale, 0 (pristine) to 100. On very clean, sharp images it
-extrapolates below 0 (the package's own scorer gives scikit-image's `camera` -7.9): the per-frame
-score is clipped to [0, 100], and the unclipped mean and the number of clipped frames are kept
-in their own columns (`brisque_raw`, `brisque_clipped_frames`), so nothing is hidden.
+extrapolates below 0 (the package's own scorer gives scikit-image's `camera` -7.9). Definition
+`paper` keeps the raw per-frame values, as the authors kept piq's (their SAMM rows go negative);
+`exact` clips each frame to [0, 100]. Both report the raw mean (`brisque_raw`) and the number
+of frames outside the scale (`brisque_clipped_frames`), so nothing is hidden.
+
+The authors used piq's BRISQUE, whose SVR weights are a download (piq's release
+`brisque_svm_weights.pt`, the MATLAB reference model: rho -153.591); the `brisque` package ships
+another LIVE fit (rho -155.845, 770 support vectors). Figures from the two models are close but
+not equal; the difference cannot be measured offline (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -188,7 +195,7 @@ class Brisque:
         raw = self.scores(frames[sample_indices(len(frames), options.every)])
         clipped = np.clip(raw, SCALE[0], SCALE[1])
         return {
-            "brisque": float(clipped.mean()),
+            "brisque": float(raw.mean() if options.paper else clipped.mean()),
             "brisque_raw": float(raw.mean()),
             "brisque_clipped_frames": int((clipped != raw).sum()),
         }

@@ -1,5 +1,14 @@
 """PSNR and SSIM between consecutive frames (frame t against t-1), averaged per video.
 
+Identical consecutive frames (MSE 0) have no finite PSNR. The `paper` definition does what the
+authors' script did: PSNR 100 dB and SSIM 1.0 for such a pair, averaged in. The `exact`
+definition leaves such pairs out of PSNR and SSIM alike; a clip made only of identical pairs
+then has no value (NaN), never a silent drop. Both count them (`identical_pairs`).
+
+The authors' `compute_psnr` also subtracted and squared uint8 arrays, so differences wrap
+modulo 256; `psnr_uint8` reproduces that arithmetic exactly so their published rows can be
+matched and the effect measured (it is exact while every |difference| < 16).
+
 Both follow scikit-image's reference definitions exactly (PSNR over all channels with data range
 255; SSIM with a 7x7 uniform window, sample covariance, K1=0.01, K2=0.03, the border of 3 pixels
 left out, colour as the mean over channels), in float64 with OpenCV's separable filters, each
@@ -14,7 +23,12 @@ import math
 import cv2
 import numpy as np
 
-from equime.quality.base import QualityOptions, register_metric, sample_indices
+from equime.quality.base import (
+    PAPER_IDENTICAL_PSNR,
+    QualityOptions,
+    register_metric,
+    sample_indices,
+)
 
 
 def frame_pairs(n_frames: int, every: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,17 +87,42 @@ def ssim_pairs(
     return values
 
 
+def psnr_uint8_pairs(frames: np.ndarray, every: int = 1) -> np.ndarray:
+    """The authors' `compute_psnr` on uint8 frames, literally: `np.mean((a - b) ** 2)` with
+    uint8 arithmetic (difference and square both modulo 256), 100 where that mean is 0."""
+    prev, cur = frame_pairs(len(frames), every)
+    values = np.empty(len(cur))
+    for k, (i, j) in enumerate(zip(prev, cur, strict=True)):
+        with np.errstate(over="ignore"):
+            wrapped = (frames[i].astype(np.uint8) - frames[j].astype(np.uint8)) ** 2
+        mse = float(np.mean(wrapped))
+        values[k] = PAPER_IDENTICAL_PSNR if mse == 0 else 20 * math.log10(255.0 / math.sqrt(mse))
+    return values
+
+
+def identical_pairs(frames: np.ndarray, every: int = 1) -> np.ndarray:
+    """True for each consecutive pair whose two frames are equal."""
+    prev, cur = frame_pairs(len(frames), every)
+    return np.array([np.array_equal(frames[i], frames[j]) for i, j in zip(prev, cur, strict=True)])
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
 class PSNR:
     name = "psnr"
 
     def __call__(self, frames: np.ndarray, options: QualityOptions) -> dict[str, float]:
         values = psnr_pairs(frames, options.every)
-        finite = values[np.isfinite(values)]
-        # identical neighbours have infinite PSNR: they are counted, not averaged in
-        return {
-            "psnr": float(finite.mean()) if len(finite) else float("nan"),
-            "psnr_identical_pairs": int(len(values) - len(finite)),
-        }
+        same = ~np.isfinite(values)
+        row = {"pairs": len(values), "identical_pairs": int(same.sum())}
+        if options.paper:
+            row["psnr"] = _mean(np.where(same, PAPER_IDENTICAL_PSNR, values))
+            row["psnr_uint8"] = _mean(psnr_uint8_pairs(frames, options.every))
+        else:
+            row["psnr"] = _mean(values[~same])
+        return row
 
 
 class SSIM:
@@ -91,7 +130,9 @@ class SSIM:
 
     def __call__(self, frames: np.ndarray, options: QualityOptions) -> dict[str, float]:
         values = ssim_pairs(frames, options.every)
-        return {"ssim": float(values.mean()) if len(values) else float("nan")}
+        if not options.paper:  # scikit-image gives 1.0 for an identical pair; exact leaves it out
+            values = values[~identical_pairs(frames, options.every)]
+        return {"ssim": _mean(values)}
 
 
 @register_metric("psnr")

@@ -54,7 +54,7 @@ def measure_frames(
     frames: np.ndarray, metrics: dict[str, Metric], options: QualityOptions
 ) -> dict[str, float]:
     """All metric values for one clip's (T, H, W, 3) frames."""
-    if options.grayscale:
+    if options.grey:
         frames = to_gray(frames)
     values: dict[str, float] = {}
     for name in METRIC_ORDER:

@@ -11,6 +11,7 @@ import pandas as pd
 from equime.quality.base import LABELS, METRIC_ORDER
 
 EXTRA = ["bitrate_kbps", "file_size_bytes", "duration_s", "n_frames"]
+COUNTS = ["identical_pairs", "psnr_uint8", "brisque_raw"]  # summarised, not in Table 2
 EXTRA_LABELS = {
     "bitrate_kbps": "bitrate (kbps)",
     "file_size_bytes": "file size (bytes)",
@@ -31,7 +32,7 @@ PAPER_TABLE2 = [
 def summarise(table: pd.DataFrame, unavailable: dict[str, str]) -> pd.DataFrame:
     """One row per metric: mean, std (sample), n; unavailable metrics carry their reason."""
     rows = []
-    for col in [*METRIC_ORDER, *EXTRA]:
+    for col in [*METRIC_ORDER, *COUNTS, *EXTRA]:
         if col not in table.columns:
             continue
         values = pd.to_numeric(table[col], errors="coerce").dropna()
@@ -45,6 +46,37 @@ def summarise(table: pd.DataFrame, unavailable: dict[str, str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def identical_pairs(table: pd.DataFrame) -> dict[str, int]:
+    """Identical consecutive pairs over the whole table: how many, out of how many pairs, in
+    how many clips, and how many clips have nothing but identical pairs."""
+    if "identical_pairs" not in table.columns:
+        return {}
+    same = pd.to_numeric(table["identical_pairs"], errors="coerce").fillna(0)
+    pairs = pd.to_numeric(table.get("pairs", same), errors="coerce").fillna(0)
+    return {
+        "identical_pairs": int(same.sum()),
+        "pairs": int(pairs.sum()),
+        "clips_with_identical_pairs": int((same > 0).sum()),
+        "clips_only_identical": int(((same == pairs) & (pairs > 0)).sum()),
+    }
+
+
+def identical_line(counts: dict[str, int], definition: str) -> str:
+    """One sentence a reader cannot miss: how identical pairs were counted, and how many."""
+    if not counts:
+        return ""
+    how = (
+        "scored PSNR 100 dB and SSIM 1 and averaged in (as the authors did)"
+        if definition == "paper"
+        else "left out of PSNR and SSIM"
+    )
+    return (
+        f"Identical consecutive frames: {counts['identical_pairs']} of {counts['pairs']} pairs, "
+        f"in {counts['clips_with_identical_pairs']} clips ({counts['clips_only_identical']} "
+        f"made only of identical pairs), {how}."
+    )
 
 
 def _cell(summary: pd.DataFrame, metric: str) -> str:

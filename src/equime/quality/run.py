@@ -18,12 +18,14 @@ import pandas as pd
 
 from equime.errors import EquimeError
 from equime.files import write_bytes_atomic, write_text_atomic
-from equime.quality.base import METRIC_ORDER, QualityOptions
+from equime.quality.base import DEFINITIONS, METRIC_ORDER, QualityOptions
 from equime.quality.measure import measure_folder
 from equime.quality.report import (
     deviation,
     deviation_md,
     histograms,
+    identical_line,
+    identical_pairs,
     paper_table,
     summarise,
     table2,
@@ -97,9 +99,11 @@ def failures(table: pd.DataFrame) -> dict[str, str]:
 
 def markdown(main: Measured, options: QualityOptions, ref: Measured | None) -> str:
     named = [(main.name, main.summary)] + ([(ref.name, ref.summary)] if ref else [])
-    mode = "grey frames (the authors' setting)" if options.grayscale else "colour frames"
+    mode = "grey frames" if options.grey else "colour frames"
     parts = [
         f"# Video quality: {main.name}",
+        "",
+        f"Definition `{options.definition}`: {DEFINITIONS[options.definition]}.",
         "",
         f"{len(main.table)} videos ({main.reader}), {mode}; every {options.every} frame(s). "
         "Mean ± std over videos; each video's value is the mean over its frames "
@@ -107,6 +111,10 @@ def markdown(main: Measured, options: QualityOptions, ref: Measured | None) -> s
         "",
         table2(named),
     ]
+    for m in [x for x in (main, ref) if x is not None]:
+        line = identical_line(identical_pairs(m.table), options.definition)
+        if line:
+            parts += ["", f"- {m.name}: {line}"]
     for m in [x for x in (main, ref) if x is not None]:
         for metric, reason in m.unavailable.items():
             parts += ["", f"- {m.name}: {metric} unavailable: {reason}"]
@@ -155,11 +163,13 @@ def run_quality(
         ref.name = f"{ref.name} (reference)"
 
     _write_table(main.table, out / "quality", tmp)
-    write_text_atomic(out / "summary.csv", main.summary.to_csv(index=False), tmp)
+    summary = main.summary.assign(definition=options.definition)
+    write_text_atomic(out / "summary.csv", summary.to_csv(index=False), tmp)
     histograms([(main.name, main.table)], out / "histograms.png", f"{main.name}: per-video values")
     if ref is not None:
         _write_table(ref.table, out / "reference_quality", tmp)
-        write_text_atomic(out / "reference_summary.csv", ref.summary.to_csv(index=False), tmp)
+        ref_summary = ref.summary.assign(definition=options.definition)
+        write_text_atomic(out / "reference_summary.csv", ref_summary.to_csv(index=False), tmp)
         dev = deviation(main.table, ref.table)
         write_text_atomic(out / "deviation.csv", dev.to_csv(index=False), tmp)
         histograms(
@@ -176,6 +186,8 @@ def run_quality(
         "videos": len(main.table),
         "failed": failures(main.table),
         "options": options.to_dict(),
+        "definition": DEFINITIONS[options.definition],
+        "identical_pairs": identical_pairs(main.table),
         "unavailable": main.unavailable,
         "reference": str(Path(reference).resolve()) if reference else None,
         "seconds": round(main.seconds, 3),

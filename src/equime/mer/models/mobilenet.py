@@ -1,6 +1,11 @@
-"""MobileNetV2 hybrid: the clip's middle frame, repeated to 3 channels and resized to 224x224,
-through MobileNetV2 features (first layers frozen), global pooling, Dense 128, classifier
-(REFERENCE s6).
+"""MobileNetV2 hybrid: one frame of the clip, the apex, repeated to 3 channels and resized to
+224x224, through MobileNetV2 features (first layers frozen), global pooling, Dense 128,
+classifier (the paper's hybrid baseline).
+
+Which frame: the authors took the middle frame (48) of the 96-frame clip; with EquiME's default
+sampling (`first`) that frame lies before the onset, and in short clips it is padding. The model
+registers the `apex-frame` sampler instead, so training and prediction hand it the annotated
+apex (midpoint when unannotated) as the clip's only frame, whatever the dataset's sampling.
 
 Written in plain PyTorch (torchvision cannot be installed beside the CPU torch here) with
 torchvision's parameter names, so ImageNet weights saved from torchvision's `mobilenet_v2`
@@ -130,7 +135,7 @@ class MobileNetHybrid(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frame = x[:, :, x.shape[2] // 2]  # (B, 1, H, W): the middle frame
+        frame = x[:, :, 0]  # (B, 1, H, W): the apex (the apex-frame sampler's only frame)
         frame = F.interpolate(
             frame, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False
         ).expand(-1, 3, -1, -1)
@@ -138,7 +143,7 @@ class MobileNetHybrid(nn.Module):
         return self.head(pooled)
 
 
-@register_model("mobilenet")
+@register_model("mobilenet", sampling="apex-frame")
 def mobilenet(
     n_classes: int,
     n_frames: int = 96,
