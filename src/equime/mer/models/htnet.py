@@ -1,6 +1,6 @@
 """HTNet (Wang, Zhang, Yu and Kang, "HTNet for micro-expression recognition", Neurocomputing
-2024, arXiv 2307.14637): a hierarchical transformer over onset -> apex flow; the best published
-MEGC 2019 composite figures among flow models (UF1 0.860, UAR 0.848, LOSO).
+2024, arXiv 2307.14637): a hierarchical transformer over onset -> apex flow, with among the
+highest published MEGC 2019 composite figures (UF1 0.860, UAR 0.848, LOSO).
 
 Its idea, kept here: transformer layers first look only *inside* facial regions (local motion
 of a brow, of a mouth corner), then aggregation layers (3x3 convolution, layer norm, 3x3 max
