@@ -98,7 +98,7 @@ def test_brisque_orders_clean_before_blur_and_noise_and_tv_rises_with_noise(
     noised = _noised(astronaut, 25)
     clean, blur, noise = brisque_metric.scores(np.stack([astronaut, blurred, noised]))
     assert clean < blur and clean < noise
-    assert clean == pytest.approx(10.8, abs=0.1)  # REFERENCE s8: the package gives 10.8
+    assert clean == pytest.approx(10.8, abs=0.1)  # the `brisque` package's own scorer gives 10.8
     tv = total_variation(np.stack([astronaut, _noised(astronaut, 5), noised]))
     assert tv[0] < tv[1] < tv[2]
     # piq's definition: sqrt of summed squared neighbour differences on the [0, 1] scale

@@ -1,4 +1,5 @@
-"""Training a recogniser the way the authors did (REFERENCE s6), reproducibly.
+"""Training a recogniser the way the authors did (EquiME supplementary material and their
+Keras code), reproducibly.
 
 Adam (lr 1e-4), cross-entropy, batch 16, up to 100 epochs; early stopping on the validation loss
 (patience 15) restoring the best weights; reduce-LR-on-plateau (x0.2, patience 5, min 1e-5).

@@ -1,5 +1,6 @@
 """ResNet3D: 7x7x7 stride-2 stem, six basic residual blocks (64, 64, 128/2, 128, 256/2, 256),
-global average pooling and dropout (REFERENCE s6). Works for any clip length and size."""
+global average pooling and dropout (EquiME supplementary material; the authors' Keras code).
+Works for any clip length and size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Simple3DCNN: a 16-filter 3-D convolution, max-pool and a 64-unit dense head (REFERENCE s6)."""
+"""Simple3DCNN: a 16-filter 3-D convolution, max-pool and a 64-unit dense head (EquiME supplementary
+material; the authors' Keras code, github.com/noobasuna/equime)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ST-CNN ("original"): one 3-D convolution, max-pool, and a wide dense head (REFERENCE s6).
+"""ST-CNN ("original"): one 3-D convolution, max-pool, and a wide dense head (EquiME
+supplementary material; the authors' Keras code).
 
 Keras defaults are kept: 'valid' convolution and a Flatten before the dense layer, so the head
 is large (185 M parameters at 96 frames x 64 x 64) exactly as in the authors' model.
