@@ -107,6 +107,8 @@ def _prepare(
             cfg.margin,
             cfg.min_face,
             cfg.face_model,
+            cfg.neutral,
+            cfg.neutral_threshold,
         )
         for i in range(0, len(todo), chunk)
     ]
