@@ -7,8 +7,7 @@ the landmarker reads every such channel below `MARGIN` x the threshold (at most 
 A smile shows teeth through parted lips, and a warp cannot remove teeth: where the undone AUs
 include lip or jaw motion, the gap left between the inner lips is filled from the lips around it
 (OpenCV inpainting), so the mouth reads closed. The landmarks are then re-detected on the
-neutralised image, so every
-later AU moves from neutral positions.
+neutralised image, so every later AU moves from neutral positions.
 """
 
 from __future__ import annotations
