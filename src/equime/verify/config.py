@@ -46,8 +46,9 @@ class VerifyConfig:
     max_pose_drift: float = 0.25  # IOD, rigid motion of the stable landmarks
     min_detected: float = 0.9  # share of read frames with a face
     second_opinion: bool = True  # also read AUs from FACS region directions over the flow
-    facs_min_motion: float = 0.004  # second opinion: least mean motion (IOD) along an AU's
-    # directions at apex
+    facs_min_motion: float = 0.006  # second opinion: least motion (IOD) along an AU's
+    # directions at apex ...
+    facs_min_share: float = 0.35  # ... and this share of the strongest AU's at that frame
     facs_noise_floor: float = 0.0005  # second opinion: lower bound on a baseline SD (IOD)
 
     def __post_init__(self) -> None:

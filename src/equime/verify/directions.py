@@ -10,7 +10,9 @@ first frame with a face, head motion removed: `verify.flow.FaceFlow`) is sampled
 points within `REACH` IOD of a region's landmarks get that region's unit direction. Per frame, a
 non-negative least-squares fit of the flow on these direction patterns gives each AU's activation:
 the mean motion (IOD) along its FACS directions over its regions. An AU is seen at apex when its
-activation stands `z_threshold` baseline SDs above the lead-in and at least `facs_min_motion` IOD.
+activation stands `z_threshold` baseline SDs above the lead-in, is at least `facs_min_motion` IOD
+and at least `facs_min_share` of the strongest AU's at that frame (flow spreads a strong motion a
+little onto neighbouring skin; a fraction of it is not an AU of its own).
 
 Two AUs whose patterns point the same way over the same skin (cosine >= `SAME_DIRECTION`: lips
 part / lower lip down / jaw drop) cannot be told apart here; as in the template read-out, one seen
@@ -93,8 +95,8 @@ def direction_basis(
     landmarks: np.ndarray, flow_points: np.ndarray, origin: np.ndarray, iod: float
 ) -> Basis:
     """The FACS direction pattern of every AU at the flow's grid points (box coordinates +
-    `origin` = image pixels): unit directions on the AU's regions, scaled so an activation is the
-    mean motion along them (IOD); rows = points some AU uses."""
+    `origin` = image pixels): unit directions on the AU's regions, so an activation is the
+    least-squares motion along them (IOD); rows = points some AU uses."""
     pts = np.asarray(landmarks, np.float64)
     frame = r.face_frame(pts)
     side = np.sign(r.midline_distance(pts))
@@ -111,8 +113,6 @@ def direction_basis(
             vec = out[:, None] * frame.ex + (-pull.up) * frame.ey  # image axes, y down
             norm = np.linalg.norm(vec, axis=1, keepdims=True)
             cols[inside, :, j] += (vec / np.maximum(norm, 1e-12))[inside]
-        used = np.linalg.norm(cols[:, :, j], axis=1) > 0
-        cols[:, :, j] /= max(int(used.sum()), 1)
     rows = np.flatnonzero(np.abs(cols).sum((1, 2)) > 0)
     matrix = cols[rows].reshape(2 * len(rows), len(numbers))
     return Basis(tuple(str(n) for n in numbers), numbers, rows, matrix)
