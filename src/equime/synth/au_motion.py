@@ -186,15 +186,15 @@ MOTIONS: dict[int, AUMotion] = {
     ),
     23: AUMotion(
         moves=(
-            Move(r.UPPER_LIP_OUTER, up=-0.045),
-            Move(r.LOWER_LIP_OUTER, up=0.045),
-            Move(_idx(r.LIP_CORNERS), out=-0.04),
+            Move(r.UPPER_LIP_OUTER, up=-0.035),
+            Move(r.LOWER_LIP_OUTER, up=0.035),
+            Move(_idx(r.LIP_CORNERS), out=-0.035),
         ),
         hold=_idx(r.UPPER_LIP_INNER[1:-1], r.LOWER_LIP_INNER[1:-1]),
         sigma=0.1,
     ),
     24: AUMotion(
-        moves=(Move(r.UPPER_LIP_OUTER, up=-0.045), Move(r.LOWER_LIP_OUTER, up=0.045)),
+        moves=(Move(r.UPPER_LIP_OUTER, up=-0.035), Move(r.LOWER_LIP_OUTER, up=0.035)),
         hold=_idx(r.UPPER_LIP_INNER, r.LOWER_LIP_INNER),
         sigma=0.08,
     ),
@@ -252,8 +252,8 @@ FULL_SOURCE: dict[int, str] = {
     16: "lower lip down ~5 mm",
     17: "chin boss up ~4 mm",
     20: "lip corner out ~6 mm",
-    23: "lips narrowed ~3 mm each",
-    24: "lips pressed ~3 mm each",
+    23: "lips narrowed ~2 mm each, corners drawn in ~2 mm",
+    24: "lips pressed ~2 mm each",
     25: "lower lip parts ~3 mm",
     26: "chin down ~8 mm (a slight jaw drop; AU27 is the wide one)",
 }

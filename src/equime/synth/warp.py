@@ -38,6 +38,7 @@ HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
+INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
 GAP_SHADE = 0.45  # darkening of the opened lip gap (mouth interior) at full opening
 _CACHE_SIZE = 128  # per-(face, code) unit fields kept; each is S*S*2 float32 (512 KiB at 256 px)
 
@@ -171,6 +172,17 @@ class ExpressionField:
                     cv2.scaleAdd(self.sided[k], float(w * asymmetry[k]), out, out)
         return out
 
+    def backward(self, field: np.ndarray) -> np.ndarray:
+        """The sampling offsets that move every point p by exactly -field(p): `field` holds the
+        forward motion (negated), and sampling at y + field(y) is only its first-order inverse;
+        a motion as large as its fall-off then shows less than its share at high intensity.
+        Fixed-point iterations b <- field(y + b) make the shown motion linear in intensity."""
+        local = self.grid - np.array([self.box[2], self.box[0]], np.float32)
+        out = field
+        for _ in range(INVERSE_STEPS):
+            out = cv2.remap(field, cv2.add(local, out), None, cv2.INTER_LINEAR)
+        return out
+
     def gap_at(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         if self.gap is None:
             return None
@@ -288,7 +300,7 @@ class WarpGenerator:
         self.light_drift = float(light_drift)
         self.sensor_noise = float(sensor_noise)
         self.asymmetry = float(asymmetry)  # each AU's halves differ by up to +-this share
-        self.appearance = float(appearance)  # depth of furrows and wrinkles (0: motion only)
+        self.appearance = float(appearance)  # furrows, wrinkles, mouth interior (0: motion only)
         self.blink_rate = float(blink_rate)  # blinks per second (AU45), as eps_X
         self._fields: OrderedDict[tuple[str, bytes, int, str], np.ndarray] = OrderedDict()
         self._exprs: OrderedDict[tuple, ExpressionField] = OrderedDict()
@@ -416,10 +428,11 @@ class WarpGenerator:
         expr = self.expression_field(face, aus)
         if not expr.empty:
             y0, y1, x0, x1 = expr.box
-            grid = cv2.add(expr.field, expr.grid)
+            grid = cv2.add(expr.backward(expr.field), expr.grid)
             frame[y0:y1, x0:x1] = cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, **_EDGE)
             ones = np.ones(len(expr.parts))
-            _shade_gap(frame, expr.gap_at(ones))
+            if self.appearance > 0:
+                _shade_gap(frame, expr.gap_at(ones))
             self._appearance(frame, expr, ones)
         return frame
 
@@ -461,14 +474,14 @@ class WarpGenerator:
             if head is None and b == 0:
                 frames[t] = image
                 if active:
-                    grid = cv2.add(expr.at(w, asym), expr.grid)
+                    grid = cv2.add(expr.backward(expr.at(w, asym)), expr.grid)
                     frames[t, y0:y1, x0:x1] = cv2.remap(
                         image, grid, None, cv2.INTER_LINEAR, **_EDGE
                     )
             else:
                 mx, my = self._base_map(head, shift, t, size)
                 if active:
-                    f = expr.at(w, asym)
+                    f = expr.backward(expr.at(w, asym))
                     mx[y0:y1, x0:x1] += f[..., 0]
                     my[y0:y1, x0:x1] += f[..., 1]
                 if b > 0:
@@ -476,7 +489,8 @@ class WarpGenerator:
                     my += np.float32(b) * blink[..., 1]
                 cv2.remap(image, mx, my, cv2.INTER_LINEAR, frames[t], **_EDGE)
             if active:
-                _shade_gap(frames[t], expr.gap_at(w))
+                if self.appearance > 0:
+                    _shade_gap(frames[t], expr.gap_at(w))
                 self._appearance(frames[t], expr, w)
         self._light(light_rng, frames, spec.timeline.fps)
         self._noise(noise_rng, frames)
