@@ -67,8 +67,8 @@ def test_displacement_per_intensity_is_constant(
 
 
 def test_au4_moves_inner_brows_down_and_in_in_the_video(demo_faces: list[Face], tmp_path) -> None:
-    """AU4 alone at 0.5, default eps_X: encode the video, decode it, and read the flow from the first
-    frame to the apex at the inner-brow landmarks, in the face's own frame."""
+    """AU4 alone at 0.5, default eps_X: encode the video, decode it, and read the flow from the
+    first frame to the apex at the inner-brow landmarks, in the face's own frame."""
     from equime.video.mp4 import encode_mp4_bytes, read_mp4
 
     timeline = Timeline(n_frames=24, fps=24.0, onset=8, apex=12, offset=17)
