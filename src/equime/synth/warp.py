@@ -39,7 +39,7 @@ SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
 INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
-GAP_SHADE = 0.45  # darkening of the opened lip gap (mouth interior) at full opening
+GAP_SHADE = 0.35  # darkening of the opened lip gap (mouth interior), uniform over the gap
 _CACHE_SIZE = 128  # per-(face, code) unit fields kept; each is S*S*2 float32 (512 KiB at 256 px)
 
 
@@ -229,7 +229,7 @@ def _shade_gap(frame: np.ndarray, gap: tuple[np.ndarray, np.ndarray] | None) -> 
     pts = np.round((poly - [x0, y0]) * 16).astype(np.int32)
     cv2.fillPoly(mask, [pts], 1.0, lineType=cv2.LINE_AA, shift=4)
     mask = cv2.GaussianBlur(mask, (3, 3), 0)
-    gain = 1.0 - GAP_SHADE * min(1.0, float(down.max()) / 4.0) * mask
+    gain = 1.0 - GAP_SHADE * mask  # the interior is dark; its area grows with the opening
     patch = frame[y0:y1, x0:x1].astype(np.float32) * gain[..., None]
     frame[y0:y1, x0:x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
 
