@@ -446,3 +446,50 @@ def test_drift_separates_identity_from_pose(demo_faces) -> None:
     warped[20:, stable, 0] = centre[0] + (base[stable, 0] - centre[0]) * 1.15  # face widens
     identity, _ = drift(warped, 10)
     assert identity > 0.04  # fails the default limit
+
+
+# --- the second opinion: FACS region directions (no part of the generator) ----------------------
+
+
+def test_second_opinion_reads_facs_directions_and_flags_disagreement(demo_faces) -> None:
+    """A flow field that lifts the inner brows reads as AU1, one that lowers them and draws them in
+    as AU4; where the template read-out said AU4 and the flow lifts the brows, AU4 is flagged."""
+    from equime.verify.directions import compare, direction_basis, facs_curves
+    from equime.verify.readout import Readout
+
+    face = demo_faces[0]
+    flow = _face_flow(face)
+    origin = np.array([flow.box[2], flow.box[0]], np.float64)
+    basis = direction_basis(face.landmarks, flow.points, origin, flow.iod)
+    cfg = VerifyConfig()
+    n, apex = 40, 30
+    rng = np.random.default_rng(0)
+    for number, other in ((1, 4), (4, 1)):
+        pattern = basis.matrix[:, basis.numbers.index(number)].reshape(-1, 2)
+        disp = rng.normal(0, 2e-4, (n, len(flow.points), 2))
+        curve = np.clip(1 - np.abs(np.arange(n) - apex) / 5, 0, 1)
+        disp[:, basis.rows] += 0.02 * curve[:, None, None] * pattern[None]
+        readout = Readout(
+            np.arange(n), pd.DataFrame(index=range(n)), np.repeat(face.landmarks[None], n, 0), n
+        )
+        curves = facs_curves(readout, disp, basis, cfg)
+        row = compare(curves, apex, {other: 0.3}, [other], {}, cfg)
+        assert row["facs_measured_aus"] == str(number), row
+        assert row["verify_disagree_aus"] == str(other)
+        assert row["verify_disagreement"] == f"AU{other}: template yes, FACS no"
+        agree = compare(curves, apex, {number: 0.3}, [number], {}, cfg)
+        assert agree["verify_disagree_aus"] == "" and agree["facs_au_f1"] == 1.0
+
+
+def test_second_opinion_beside_the_template_readout(verified: Path) -> None:
+    """Every verified video gets the FACS read-out's columns; on the demo's surprise and happiness
+    it sees the required AUs too, and any disagreement names a requested AU."""
+    meta = pd.read_parquet(verified / "metadata.parquet")
+    for col in ("facs_measured_aus", "facs_au_f1", "facs_au_recall", "verify_disagree_aus"):
+        assert col in meta.columns, col
+    assert meta["facs_au_recall"].mean() >= 0.8, meta["facs_au_recall"].tolist()
+    from equime.verify.run import requested_aus
+
+    for _, row in meta.iterrows():
+        asked = {c.lstrip("RL") for c in requested_aus(row)}
+        assert set(filter(None, str(row["verify_disagree_aus"]).split("+"))) <= asked

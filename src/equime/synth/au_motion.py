@@ -249,7 +249,7 @@ FULL_SOURCE: dict[int, str] = {
     12: "lip corner up and out ~9 mm (commissure in maximal smiles, ~1 cm)",
     14: "lip corner in ~4 mm",
     15: "lip corner down ~6 mm",
-    16: "lower lip down ~5 mm",
+    16: "lower lip down ~4 mm",
     17: "chin boss up ~4 mm",
     20: "lip corner out ~6 mm",
     23: "lips narrowed ~2 mm each, corners drawn in ~2 mm",
