@@ -109,6 +109,11 @@ def main() -> None:
             print()
             print(markdown(summary_by_au(meta, table)))
             print(f"\nunrequested (video, AU) pairs within noise: {quiet_share(meta, table)}")
+            worst = {c: table[f"{c}_error_frames"].abs().max() for c in ("onset", "offset")}
+            print(
+                f"\nspotting vs the warp's ground truth: max |onset error| {worst['onset']:.0f}, "
+                f"max |offset error| {worst['offset']:.0f} frames"
+            )
             if "verify_disagree_aus" in table:
                 print("\nsecond opinion (FACS region directions) disagreeing on a requested AU:")
                 flagged = table[table["verify_disagree_aus"].fillna("") != ""]
