@@ -57,7 +57,8 @@ def main() -> None:
                 panels.append(label(apex, [f"{emotion} apex (0.4)", read(apex)]))
             rows.append(np.concatenate(panels, 1))
     height = max(r.shape[0] for r in rows)
-    rows = [np.pad(r, ((0, height - r.shape[0]), (0, 0), (0, 0)), constant_values=255) for r in rows]
+    pad = [((0, height - r.shape[0]), (0, 0), (0, 0)) for r in rows]
+    rows = [np.pad(r, p, constant_values=255) for r, p in zip(rows, pad, strict=True)]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(rows, 0)).save(args.out, optimize=True)
     print(args.out)
