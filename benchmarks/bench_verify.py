@@ -7,8 +7,10 @@ Makes `equime generate --demo --fps 25 --emotions all` (161 frames, 256x256, def
 (a) decodes every video (baseline), (b) reads every frame (decode + MediaPipe landmarks and
 blendshapes, tracked), (c) every 2nd and (d) every 4th frame; then runs the full verification with
 each read-out (flow = the default; landmarks and blendshapes for comparison) and prints the
-per-emotion fidelity table (the issue's "must show"), the per-AU table, the share of unrequested
-(video, AU) pairs that stayed within baseline noise, and the no-expression check.
+per-emotion fidelity table (AU F1 of the read-out and of the second opinion, FACS region
+directions, `facs_au_f1`; the share of videos where they disagree on a requested AU), the per-AU
+table, the share of unrequested (video, AU) pairs that stayed within baseline noise, the list of
+disagreements, and the no-expression check.
 """
 
 from __future__ import annotations
@@ -107,6 +109,17 @@ def main() -> None:
             print()
             print(markdown(summary_by_au(meta, table)))
             print(f"\nunrequested (video, AU) pairs within noise: {quiet_share(meta, table)}")
+            worst = {c: table[f"{c}_error_frames"].abs().max() for c in ("onset", "offset")}
+            print(
+                f"\nspotting vs the warp's ground truth: max |onset error| {worst['onset']:.0f}, "
+                f"max |offset error| {worst['offset']:.0f} frames"
+            )
+            if "verify_disagree_aus" in table:
+                print("\nsecond opinion (FACS region directions) disagreeing on a requested AU:")
+                flagged = table[table["verify_disagree_aus"].fillna("") != ""]
+                for _, row in flagged.iterrows():
+                    print(f"- {row['id']}: {row['verify_disagreement']}")
+                print(f"({len(flagged)} of {len(table)} videos)")
 
         blank = Path(tmp) / "blank25"  # nothing requested: eps_X only
         generate(demo_config(args, blank, do_only=True))

@@ -99,7 +99,7 @@ def test_same_config_elsewhere_gives_identical_videos(demo_run: Path, tmp_path: 
 
 def test_noise_seed_changes_only_eps_x(demo_run: Path, tmp_path: Path) -> None:
     args = ["generate", "--demo", "--emotions", "happiness", "--limit", "1", *SMALL]
-    quiet = ["--head-motion", "0", "--light-drift", "0", "--sensor-noise", "0"]
+    quiet = ["--head-motion", "0", "--light-drift", "0", "--sensor-noise", "0", "--asymmetry", "0"]
     runs = {}
     for name, extra in {"a": ["--noise-seed", "1"], "b": ["--noise-seed", "2"]}.items():
         for q, flags in {"noisy": [], "quiet": quiet}.items():
@@ -240,7 +240,7 @@ def test_bad_photos_are_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     made = {Path(p).name for p in meta["source_path"]}
     assert made == {"astro naut.png", *odd}
     notes = meta.set_index(meta["source_path"].map(lambda p: Path(p).name))["face_notes"]
-    assert notes["two people.png"] == "2 faces found; used the largest"
+    assert notes["two people.png"].startswith("2 faces found; used the largest")
     rejected = pd.read_csv(out / "rejected.csv")
     reasons = dict(
         zip(rejected["path"].map(lambda p: Path(p).name), rejected["reason"], strict=True)

@@ -13,6 +13,9 @@ GENERATOR_FLAGS = {
     "head_motion": "head_motion_px",
     "light_drift": "light_drift",
     "sensor_noise": "sensor_noise",
+    "asymmetry": "asymmetry",
+    "appearance": "appearance",
+    "blink_rate": "blink_rate",
     "model": "model",
     "pipeline": "pipeline",
     "steps": "steps",
@@ -44,6 +47,9 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add("--head-motion", type=float, help="warp: eps_X head motion in pixels")
     add("--light-drift", type=float, help="warp: eps_X relative lighting drift")
     add("--sensor-noise", type=float, help="warp: eps_X sensor noise (grey levels, std)")
+    add("--asymmetry", type=float, help="warp: eps_X left/right AU asymmetry (default 0.1)")
+    add("--appearance", type=float, help="warp: depth of AU furrows and wrinkles (default 1)")
+    add("--blink-rate", type=float, help="warp: eps_X blinks per second (default 0: none)")
     add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
     add(
         "--pipeline",

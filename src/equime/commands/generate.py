@@ -31,6 +31,17 @@ def add_parser(sub: Any) -> None:
         "--non-smiling", action="store_true", default=None, help="CelebA: Smiling == -1 only"
     )
     p.add_argument(
+        "--neutral",
+        choices=["neutralise", "reject", "keep"],
+        help="a source face that is not neutral (smiling, frowning, ...): undo its expression "
+        "(default), reject it, or keep it",
+    )
+    p.add_argument(
+        "--neutral-threshold",
+        type=float,
+        help="blendshape score above which a face is not neutral (default 0.5)",
+    )
+    p.add_argument(
         "--min-face", type=int, help="smallest usable face in source pixels (default 64)"
     )
     p.add_argument("--margin", type=float, help="crop margin around the face (default 0.6)")

@@ -52,9 +52,13 @@ COLUMNS = [
     "onset",
     "apex",
     "offset",
+    "au_timing",  # per AU: 'code:onset/apex/offset' joined by '+' (frames; warp: ground truth)
     "timing_source",
     *demographic_columns(),
     "face_notes",
+    "face_expression",  # the source face as measured: 'smile 0.90, upper lip raise 0.56'
+    "face_start_expression",  # the face the video starts from (after neutralising)
+    "face_neutralised",  # AUs the warp undid before the timeline: '12:1.50+25:1.50'
     "sha256",
 ]
 
@@ -146,3 +150,13 @@ def write_metadata(layout: DatasetLayout, rows: list[dict]) -> pd.DataFrame:
 
 def read_metadata(root: str | Path) -> pd.DataFrame:
     return pd.read_parquet(DatasetLayout(Path(root)).metadata_parquet)
+
+
+def parse_au_timing(text: str) -> dict[str, tuple[int, int, int]]:
+    """'12:60/66/74+6:61/66/73' -> {'12': (60, 66, 74), '6': (61, 66, 73)} ('' -> {})."""
+    out = {}
+    for item in filter(None, str(text or "").split("+")):
+        code, _, frames = item.partition(":")
+        onset, apex, offset = (int(v) for v in frames.split("/"))
+        out[code] = (onset, apex, offset)
+    return out

@@ -19,6 +19,11 @@ from equime.facs.prompt import DEFAULT_TEMPLATE, load_template
 from equime.facs.scm import parse_intervention
 from equime.settings_file import read_settings
 
+# What `generate` does with a source face whose expression is beyond `neutral_threshold`
+# (equime.faces.expression): undo it with the warp (default: every photo stays usable, and the
+# video starts from a neutral face), reject it (rejected.csv says why), or keep it as it is.
+NEUTRAL_MODES = ("neutralise", "reject", "keep")
+
 RUNTIME_FIELDS = frozenset(
     {"out", "workers", "overwrite", "face_model", "progress", "executor", "address", "retries"}
     | {"write_on_workers"}
@@ -53,6 +58,8 @@ class GenerateConfig:
     margin: float = 0.6
     min_face: int = 64
     non_smiling: bool = False
+    neutral: str = "neutralise"  # a source face beyond the threshold: neutralise | reject | keep
+    neutral_threshold: float = 0.5  # blendshape score (0-1) above which a face is not neutral
     crf: int = 18
     preset: str = "medium"
     long: dict[str, Any] | None = None  # long videos (generation/long_config.py); None = clips
@@ -100,6 +107,14 @@ class GenerateConfig:
             (self.executor in EXECUTORS, f"executor {self.executor}: use {' or '.join(EXECUTORS)}"),
             (self.address is None or self.executor == "ray", "--address needs --executor ray"),
             (self.retries >= 0, f"retries {self.retries} must be >= 0"),
+            (
+                self.neutral in NEUTRAL_MODES,
+                f"--neutral {self.neutral}: use {', '.join(NEUTRAL_MODES)}",
+            ),
+            (
+                0 < self.neutral_threshold <= 1,
+                f"--neutral-threshold {self.neutral_threshold} must be in (0, 1]",
+            ),
         ]
         for lo, hi in (self.intensity_required, self.intensity_optional):
             checks.append((0 <= lo <= hi <= 1, f"intensity range ({lo}, {hi}) must lie in 0-1"))

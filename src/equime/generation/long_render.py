@@ -248,7 +248,7 @@ def render_long(task: RenderTask) -> dict:
     generator = event_generator(task.generator, task.generator_options)
     options = dict(task.generator_options)
     try:
-        face, licence = task_face(task, layout)
+        face, licence, expression = task_face(task, layout)
         # a worker that must not write into the dataset keeps its frames in its own temp folder
         scratch = layout.tmp if task.write else None
         with frame_buffer(scratch, (row.n_frames, face.size, face.size, 3)) as frames:
@@ -265,6 +265,7 @@ def render_long(task: RenderTask) -> dict:
         row.sample_id, LONG_LABEL, attrs.get("race"), attrs.get("gender")
     )
     meta = long_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
+    meta.update(expression)  # the source face's expression, as measured and as animated
     if not task.write:
         return {"row": meta, "video": data}
     write_sample(layout, meta, data)

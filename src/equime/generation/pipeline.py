@@ -116,6 +116,8 @@ def _prepare(
             cfg.margin,
             cfg.min_face,
             cfg.face_model,
+            cfg.neutral,
+            cfg.neutral_threshold,
         )
         for i in range(0, len(todo), chunk)
     ]
@@ -137,7 +139,7 @@ def _prepare(
 def write_plan(layout: DatasetLayout, plan: list[PlanRow]) -> None:
     """The plan as a table beside the dataset, so a run can be inspected before it is made."""
     table = pd.DataFrame([row.to_dict() for row in plan])
-    for col in ("aus", "attributes"):
+    for col in ("aus", "attributes", "au_timing"):
         if col in table:
             table[col] = table[col].map(lambda v: json.dumps(v, sort_keys=True))
     buffer = io.BytesIO()

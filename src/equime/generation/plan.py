@@ -20,7 +20,7 @@ from equime.facs.scm import (
 )
 from equime.generation.config import GenerateConfig
 from equime.synth.base import SynthSpec
-from equime.synth.timeline import Timeline, sample_timeline
+from equime.synth.timeline import Timeline, sample_au_timelines, sample_timeline
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,29 @@ class PlanRow:
     negative_prompt: str = ""
     prompt_template: str = ""
     prompt_template_sha256: str = ""
+    au_timing: dict[str, list[int]] = field(default_factory=dict)  # code -> [onset, apex,
+    # offset, hold] frames, inside the clip's onset-offset (`synth.timeline.sample_au_timelines`)
 
     @property
     def timeline(self) -> Timeline:
         return Timeline(self.n_frames, self.fps, self.onset, self.apex, self.offset, self.hold)
 
+    @property
+    def au_timelines(self) -> dict[str, Timeline]:
+        return {
+            code: Timeline(self.n_frames, self.fps, *(int(v) for v in values))
+            for code, values in self.au_timing.items()
+        }
+
     def spec(self) -> SynthSpec:
         return SynthSpec(
-            self.aus, self.label, self.timeline, self.noise_seed, self.prompt, self.negative_prompt
+            self.aus,
+            self.label,
+            self.timeline,
+            self.noise_seed,
+            self.prompt,
+            self.negative_prompt,
+            self.au_timelines or None,
         )
 
     def to_dict(self) -> dict:
@@ -76,6 +91,7 @@ def plan_sample(
         fz_label, cfg.emotions, cfg.label_noise, substream(seed, "label")
     )
     timeline = sample_timeline(substream(seed, "timing"), cfg.n_frames, cfg.fps)
+    per_au = sample_au_timelines(substream(seed, "au_timing"), timeline, list(z))
     template = load_template(cfg.prompt_template)
     return PlanRow(
         sample_id=sample_id,
@@ -101,6 +117,7 @@ def plan_sample(
         negative_prompt=template.negative_for(z),  # never forbids a requested AU
         prompt_template=template.name,
         prompt_template_sha256=template.sha256,
+        au_timing={c: [t.onset, t.apex, t.offset, t.hold] for c, t in per_au.items()},
     )
 
 

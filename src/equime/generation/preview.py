@@ -25,6 +25,7 @@ def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
         face = prepare_face(
             src, landmarker, size=cfg.size, margin=cfg.margin, min_face=cfg.min_face
         )
+        face = start_face(face, landmarker, cfg, image)
     generator = create_generator(cfg.generator, **cfg.generator_options)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -40,3 +41,18 @@ def preview(image: Path, out: Path, cfg: GenerateConfig) -> Path:
     sheet = out / "contact_sheet.png"
     save_png(contact_sheet(rows), sheet)
     return sheet
+
+
+def start_face(face, landmarker: Landmarker, cfg: GenerateConfig, image: Path):
+    """The face the videos start from, as `generate` makes it (`--neutral`: neutralise, reject
+    or keep a face whose expression is beyond the threshold)."""
+    from equime.faces.expression import beyond, describe, measure
+    from equime.synth.neutral import neutralise
+
+    if cfg.neutral == "neutralise":
+        return neutralise(face, landmarker, cfg.neutral_threshold).face
+    found = landmarker.detect(face.image)
+    over = beyond(measure(found[0].blendshapes), cfg.neutral_threshold) if found else {}
+    if over and cfg.neutral == "reject":
+        raise EquimeError(f"{image}: not neutral: {describe(over, 0.0)}")
+    return face

@@ -29,6 +29,7 @@ from equime.facs.aus import column_name
 from equime.files import write_atomic, write_bytes_atomic
 from equime.generation.plan import PlanRow
 from equime.synth.base import TIMED_SOURCES, Generator, create_generator
+from equime.synth.timeline import timing_text
 from equime.video.mp4 import encode_mp4_bytes
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,19 @@ class FaceTask:
     margin: float
     min_face: int
     face_model: str | None
+    neutral: str = "neutralise"  # GenerateConfig.neutral
+    neutral_threshold: float = 0.5
 
 
-def save_face(path: Path, face: Face, licence: str, tmp_dir: Path) -> None:
+def save_face(
+    path: Path, face: Face, licence: str, tmp_dir: Path, expression: dict | None = None
+) -> None:
     meta = {
         "source_path": face.source_path,
         "source_sha256": face.source_sha256,
         "licence": licence,
         "notes": list(face.notes),
+        "expression": expression or {},
     }
 
     def write(tmp: Path) -> None:
@@ -59,14 +65,9 @@ def save_face(path: Path, face: Face, licence: str, tmp_dir: Path) -> None:
     write_atomic(path, write, tmp_dir)
 
 
-@lru_cache(maxsize=8)
-def load_face(path: str) -> tuple[Face, str]:
-    """A prepared face and its source licence, read back from the run's face cache."""
-    return read_face(path, Path(path).stem)
-
-
-def read_face(source: str | io.BytesIO, face_id: str) -> tuple[Face, str]:
-    """A face saved by `save_face`, from its file or from that file's bytes."""
+def read_face(source: str | io.BytesIO, face_id: str) -> tuple[Face, str, dict]:
+    """A face saved by `save_face` (from its file or that file's bytes): the face, its source
+    licence and its expression record (`expression_record`)."""
     with np.load(source) as data:
         meta = json.loads(str(data["meta"]))
         face = Face(
@@ -77,13 +78,27 @@ def read_face(source: str | io.BytesIO, face_id: str) -> tuple[Face, str]:
             source_sha256=meta["source_sha256"],
             notes=tuple(meta["notes"]),
         )
-    return face, meta["licence"]
+    return face, meta["licence"], meta.get("expression", {})
+
+
+def expression_record(before: dict[str, float], after: dict[str, float], undone: dict) -> dict:
+    """What the metadata says about a source face's expression: as measured, as animated, and
+    which AUs the warp undid (`synth.neutral`)."""
+    from equime.faces.expression import describe
+
+    return {
+        "face_expression": describe(before),
+        "face_start_expression": describe(after),
+        "face_neutralised": "+".join(f"{c}:{v:.2f}" for c, v in sorted(undone.items())),
+    }
 
 
 def prepare_faces(task: FaceTask) -> list[dict]:
     """Detect, crop and cache each source face; one landmarker for the whole chunk."""
+    from equime.faces.expression import beyond, describe, measure
     from equime.faces.landmarker import Landmarker
     from equime.faces.prepare import prepare_face
+    from equime.synth.neutral import neutralise
 
     layout = DatasetLayout(Path(task.root))
     results = []
@@ -93,12 +108,23 @@ def prepare_faces(task: FaceTask) -> list[dict]:
                 face = prepare_face(
                     src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face
                 )
+                if task.neutral == "neutralise":
+                    done = neutralise(face, landmarker, task.neutral_threshold)
+                    face, before, after, undone = done.face, done.before, done.after, done.undone
+                else:
+                    found = landmarker.detect(face.image)
+                    before = after = measure(found[0].blendshapes) if found else {}
+                    undone = {}
+                    over = beyond(before, task.neutral_threshold)
+                    if over and task.neutral == "reject":
+                        raise InputRejected(str(src.path), f"not neutral: {describe(over, 0.0)}")
             except InputRejected as exc:
                 results.append(
                     {"face_id": src.face_id, "path": src.shown_path, "reason": exc.reason}
                 )
                 continue
-            save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp)
+            record = expression_record(before, after, undone)
+            save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp, record)
             results.append(
                 {"face_id": src.face_id, "path": src.shown_path, "notes": list(face.notes)}
             )
@@ -122,9 +148,10 @@ def _generator(name: str, options: tuple[tuple[str, Any], ...]) -> Generator:
     return create_generator(name, **dict(options))
 
 
-def task_face(task: RenderTask, layout: DatasetLayout) -> tuple[Face, str]:
+def task_face(task: RenderTask, layout: DatasetLayout) -> tuple[Face, str, dict]:
+    """The task's face: carried with it (no shared disk) or read from the run's face cache."""
     if task.face is None:
-        return load_face(str(layout.face_path(task.row.face_id)))
+        return read_face(str(layout.face_path(task.row.face_id)), task.row.face_id)
     return read_face(io.BytesIO(task.face.get()), task.row.face_id)
 
 
@@ -138,7 +165,7 @@ def render_sample(task: RenderTask) -> dict:
     # sample would fail the same way. Only per-sample failures become rejections.
     generator = _generator(task.generator, task.generator_options)
     try:
-        face, licence = task_face(task, layout)
+        face, licence, expression = task_face(task, layout)
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
     except EquimeError as exc:
@@ -152,6 +179,7 @@ def render_sample(task: RenderTask) -> dict:
         row.sample_id, row.label, attrs.get("race"), attrs.get("gender")
     )
     meta = metadata_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
+    meta.update(expression)
     if not task.write:
         return {"row": meta, "video": data}
     write_sample(layout, meta, data)
@@ -211,6 +239,7 @@ def metadata_row(
         "onset": row.onset if known else None,
         "apex": row.apex if known else None,
         "offset": row.offset if known else None,
+        "au_timing": timing_text(row.au_timelines) if known else "",
         "timing_source": timing,
         **getattr(generator, "row_fields", {}),
         **attribute_values(row.attributes),

@@ -1,9 +1,14 @@
 """How each Action Unit moves the face: landmark sets, directions and magnitudes, as data.
 
 Directions live in the face frame (`equime.faces.regions.face_frame`): `up` lifts a landmark up the
-face, `out` pushes it away from the facial midline (negative = toward it). Magnitudes are in
-inter-ocular distances (IOD) per unit intensity, where intensity 1.0 is a strong macro expression;
-micro-expressions (0.15-0.45) therefore move skin by roughly 1-4 px on a 256 px crop.
+face, `out` pushes it away from the facial midline (negative = toward it). Magnitudes are the
+displacement at FACS intensity E (1.0), in inter-ocular distances (IOD; 1 IOD ~ 63 mm, the adult
+mean interpupillary distance, Dodgson 2004, "Variation and extrema of human interpupillary
+distance"). One intensity scale: an AU at intensity i moves every landmark i times its E motion,
+exactly (`response` is the identity; no hidden gain), so the intensity recorded in the metadata is
+the share of the E motion the video shows, and `tests/test_intensity_scale.py` measures it back from
+rendered frames. `FULL_DISPLACEMENT` lists each AU's largest E displacement and where the number
+comes from (docs/generator.md has the table).
 
 `hold` lists landmarks pinned in place for that AU (the iris when a lid moves, the other lip when
 one lip moves), so the motion stays where the anatomy puts it. `sigma` is how far (IOD) the skin
@@ -14,7 +19,7 @@ with the verify read-out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,7 +49,6 @@ class AUMotion:
     moves: tuple[Move, ...]
     hold: tuple[int, ...] = ()
     sigma: float = 0.12  # IOD
-    gain: float = 1.0  # detectability gain at low intensity (see GAINS, `response`)
 
 
 # Landmark groups used below (beyond the region sets).
@@ -182,15 +186,15 @@ MOTIONS: dict[int, AUMotion] = {
     ),
     23: AUMotion(
         moves=(
-            Move(r.UPPER_LIP_OUTER, up=-0.025),
-            Move(r.LOWER_LIP_OUTER, up=0.025),
-            Move(_idx(r.LIP_CORNERS), out=-0.025),
+            Move(r.UPPER_LIP_OUTER, up=-0.035),
+            Move(r.LOWER_LIP_OUTER, up=0.035),
+            Move(_idx(r.LIP_CORNERS), out=-0.035),
         ),
         hold=_idx(r.UPPER_LIP_INNER[1:-1], r.LOWER_LIP_INNER[1:-1]),
         sigma=0.1,
     ),
     24: AUMotion(
-        moves=(Move(r.UPPER_LIP_OUTER, up=-0.03), Move(r.LOWER_LIP_OUTER, up=0.03)),
+        moves=(Move(r.UPPER_LIP_OUTER, up=-0.035), Move(r.LOWER_LIP_OUTER, up=0.035)),
         hold=_idx(r.UPPER_LIP_INNER, r.LOWER_LIP_INNER),
         sigma=0.08,
     ),
@@ -211,35 +215,48 @@ MOTIONS: dict[int, AUMotion] = {
     ),
 }
 
-# Detectability gains (warp 1.1): at micro intensities the anatomical magnitudes above left several
-# AUs below what the MediaPipe read-out can see (`equime verify`, docs/verify.md), so subtle AUs
-# get a steeper response at low intensity that still ends at the table's motion at intensity 1.
-GAINS: dict[int, float] = {
-    1: 3.0,
-    4: 3.0,
-    5: 4.0,
-    7: 2.5,
-    9: 2.0,
-    14: 2.0,
-    15: 3.0,
-    17: 2.0,
-    20: 1.5,
-    23: 3.0,
-    26: 3.0,
-}
-MOTIONS = {n: replace(m, gain=GAINS.get(n, 1.0)) for n, m in MOTIONS.items()}
-
 # AUs whose motion opens a gap between the lips; the generator shades it a little (mouth interior).
 LIP_GAP_AUS = (16, 25, 26)
 
 
 def response(code: str, intensity: float) -> float:
-    """Share of the unit motion shown at `intensity`: 1 - (1 - i) ** gain. Slope `gain` near 0
-    (micro-expressions move `gain` times further), 1 at i = 1 (full motion never exceeds the table,
-    so nothing folds), monotone in between; gain 1 is the identity."""
-    gain = motion(code).gain
-    i = min(max(float(intensity), 0.0), 1.0)
-    return 1.0 - (1.0 - i) ** gain
+    """Share of the E motion shown at `intensity`: the intensity itself (clipped to 0-1). Kept as
+    the one place generator and verify convert intensity to motion, so they cannot disagree."""
+    motion(code)  # unknown AUs raise
+    return min(max(float(intensity), 0.0), 1.0)
+
+
+def full_displacement(number: int) -> float:
+    """The largest landmark displacement (IOD) of AU `number` at intensity E, from the table."""
+    return max(float(np.hypot(m.up, m.out)) for m in MOTIONS[number].moves)
+
+
+# Where each E magnitude comes from. Directions follow the FACS manual's appearance changes (Ekman,
+# Friesen & Hager 2002). Magnitudes: 3-D motion studies of maximal voluntary movements in healthy
+# adults put the largest displacements at the mouth (lip corners in a maximal smile, about 1 cm)
+# and a few mm at the brows and lids (Coulson et al. 2000, Ann Otol Rhinol Laryngol 109:478;
+# Sforza et al. 2010, J Craniomaxillofac Surg 38:409); each AU's E motion is set inside that range
+# for its region, as below ("mm" at 63 mm per IOD).
+FULL_SOURCE: dict[int, str] = {
+    1: "inner brow lift ~8 mm (brow lifts of 3-D studies)",
+    2: "outer brow lift ~8 mm (as AU1)",
+    4: "brow lowered and drawn in ~7 mm (brow range of 3-D studies)",
+    5: "upper lid lift ~4 mm (lid aperture grows by a few mm)",
+    6: "cheek / lower lid lift ~4 mm (infraorbital markers in smiles)",
+    7: "lower lid lift ~3 mm (lid tightening narrows the aperture)",
+    9: "nose wing lift ~5 mm (alar markers in sneers)",
+    10: "upper lip lift ~5 mm",
+    12: "lip corner up and out ~9 mm (commissure in maximal smiles, ~1 cm)",
+    14: "lip corner in ~4 mm",
+    15: "lip corner down ~6 mm",
+    16: "lower lip down ~4 mm",
+    17: "chin boss up ~4 mm",
+    20: "lip corner out ~6 mm",
+    23: "lips narrowed ~2 mm each, corners drawn in ~2 mm",
+    24: "lips pressed ~2 mm each",
+    25: "lower lip parts ~3 mm",
+    26: "chin down ~8 mm (a slight jaw drop; AU27 is the wide one)",
+}
 
 
 def motion(code: str) -> AUMotion:
@@ -280,7 +297,7 @@ def landmark_motion(landmarks: np.ndarray, code: str) -> tuple[np.ndarray, np.nd
 
 
 def check_catalogue() -> None:
-    """Every catalogue AU has motion data (called by tests; cheap)."""
-    missing = sorted(set(AUS) - set(MOTIONS))
+    """Every catalogue AU has motion data and a documented E magnitude (called by tests; cheap)."""
+    missing = sorted((set(AUS) - set(MOTIONS)) | (set(AUS) - set(FULL_SOURCE)))
     if missing:
         raise EquimeError(f"no warp motion for AUs {missing}")

@@ -30,6 +30,12 @@ class SynthSpec:
     seed: int  # drives eps_X only; Z and the timeline are already fixed
     prompt: str = ""
     negative_prompt: str = ""
+    au_timelines: dict[str, Timeline] | None = None  # per-AU timing inside `timeline`; None:
+    # every AU follows `timeline` (a generator that cannot time AUs apart may ignore it)
+
+    def timeline_of(self, code: str) -> Timeline:
+        """The timeline AU `code` follows."""
+        return (self.au_timelines or {}).get(code, self.timeline)
 
 
 class Generator(Protocol):

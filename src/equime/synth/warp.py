@@ -1,15 +1,20 @@
 """The embedded generator: X = G(Z, Y) + eps_X by warping the neutral photo with AU motion fields.
 
-G: each AU code gets a dense displacement field per unit intensity, interpolated from its landmark
-displacements (`equime.synth.au_motion`) with normalised Gaussian splats: near a cluster of moving
-landmarks the field equals their (weighted mean) displacement, away from them it decays like a
-Gaussian of width `sigma`, and held landmarks (face outline, AU-specific pins) drag it to zero. The
-fields are separable sums, so one costs two small matrix products. A frame is
-`remap(image, grid + curve[t] * field)`, computed only inside the field's bounding box.
+G: each AU code gets a dense displacement field at intensity E (1.0), interpolated from its
+landmark displacements (`equime.synth.au_motion`) with normalised Gaussian splats: near a cluster
+of moving landmarks the field equals their (weighted mean) displacement, away from them it decays
+like a Gaussian of width `sigma`, and held landmarks (face outline, AU-specific pins) drag it to
+zero. The fields are separable sums, so one costs two small matrix products. Intensity is linear:
+an AU at intensity i is i times its E field (no gain), so the recorded Z is the rendered Z. Each AU
+follows its own timeline (`SynthSpec.au_timelines`), so a frame is
+`remap(image, grid + sum_AU curve_AU[t] * i_AU * field_AU)`, computed only inside the fields'
+bounding box, then shaded with the AUs' appearance changes (`synth.appearance`: furrows, wrinkles)
+and, where lips part, a darker mouth interior, all driven by the same intensity and curve.
 
-eps_X: head motion, lighting drift and sensor noise, each with its own knob and its own random
-substream of `spec.seed`, so a different seed changes only eps_X and every knob can be switched off
-(all at 0: frames outside the expression are the photo, byte for byte).
+eps_X: head motion, lighting drift, sensor noise, a small left/right asymmetry of each AU and
+optional blinks, each with its own knob and its own random substream of `spec.seed`, so a different
+seed changes only eps_X and every knob can be switched off (all at 0: frames outside the expression
+are the photo, byte for byte).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from equime.errors import EquimeError
 from equime.faces import regions
 from equime.faces.face import Face
 from equime.facs.aus import check_intensity, normalise_code, parse_code
+from equime.synth import appearance
 from equime.synth.au_motion import LIP_GAP_AUS, landmark_motion, motion, response
 from equime.synth.base import SynthSpec, register_generator
 
@@ -32,7 +38,8 @@ HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
-GAP_SHADE = 0.45  # darkening of the opened lip gap (mouth interior) at full opening
+INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
+GAP_SHADE = 0.35  # darkening of the opened lip gap (mouth interior), uniform over the gap
 _CACHE_SIZE = 128  # per-(face, code) unit fields kept; each is S*S*2 float32 (512 KiB at 256 px)
 
 
@@ -49,6 +56,19 @@ def au_field(landmarks: np.ndarray, code: str, size: int) -> np.ndarray:
     """
     moving, disp, held = landmark_motion(landmarks, code)
     sigma = motion(code).sigma * regions.face_frame(landmarks).iod
+    return splat_field(landmarks, moving, disp, held, sigma, size)
+
+
+def splat_field(
+    landmarks: np.ndarray,
+    moving: np.ndarray,
+    disp: np.ndarray,
+    held: np.ndarray,
+    sigma: float,
+    size: int,
+) -> np.ndarray:
+    """Dense backward field that moves landmarks `moving` by `disp` (px) and keeps `held` and the
+    face outline in place (normalised separable Gaussian splats of width `sigma` px)."""
     held = np.array(sorted(set(held) | (set(regions.FACE_OVAL) - set(moving))), dtype=np.int64)
     pts = np.asarray(landmarks, np.float32)
     axis = np.arange(size, dtype=np.float32)
@@ -65,6 +85,36 @@ def au_field(landmarks: np.ndarray, code: str, size: int) -> np.ndarray:
     reached = -field[at[:, 1], at[:, 0]]
     gain = float((disp * disp).sum() / max(float((reached * disp).sum()), 1e-6))
     return field * np.float32(min(gain, MAX_GAIN))
+
+
+def blink_field(landmarks: np.ndarray, size: int, closure: float = 0.9) -> np.ndarray:
+    """AU45 at full closure: each upper-lid point moves `closure` of the way to its lower-lid
+    partner (both lids are listed outer to inner corner); brows and lower lids stay."""
+    pts = np.asarray(landmarks, np.float64)
+    upper = np.array([*regions.UPPER_LID["R"], *regions.UPPER_LID["L"]], dtype=np.int64)
+    lower = np.array([*regions.LOWER_LID["R"], *regions.LOWER_LID["L"]], dtype=np.int64)
+    held = np.array(
+        [*lower, *regions.BROW_INNER["R"], *regions.BROW_INNER["L"], *regions.BROW_MIDDLE["R"],
+         *regions.BROW_MIDDLE["L"], *regions.BROW_OUTER["R"], *regions.BROW_OUTER["L"]],
+        dtype=np.int64,
+    )  # fmt: skip
+    disp = closure * (pts[lower] - pts[upper])
+    sigma = 0.06 * regions.face_frame(pts).iod
+    return _limit_folding(splat_field(pts, upper, disp, held, sigma, size))
+
+
+def side_weight(landmarks: np.ndarray, size: int, width: float = 0.25) -> np.ndarray:
+    """(size, size) float32 in [-1, 1]: -1 on the subject's right half, +1 on the left, a smooth
+    tanh across the midline over `width` IOD (the asymmetry of an AU scales its halves apart)."""
+    pts = np.asarray(landmarks, np.float64)
+    frame = regions.face_frame(pts)
+    q = frame.to_face(pts)
+    mid = q[list(regions.MIDLINE)]
+    slope, intercept = np.polyfit(mid[:, 1], mid[:, 0], 1)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
+    fx = ((xs - frame.origin[0]) * frame.ex[0] + (ys - frame.origin[1]) * frame.ex[1]) / frame.iod
+    fy = ((xs - frame.origin[0]) * frame.ey[0] + (ys - frame.origin[1]) * frame.ey[1]) / frame.iod
+    return np.tanh((fx - (slope * fy + intercept)) / width).astype(np.float32)
 
 
 def jacobian_det(field: np.ndarray) -> np.ndarray:
@@ -94,16 +144,50 @@ def _limit_folding(field: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ExpressionField:
-    """The combined field at apex, cropped to where it is non-zero."""
+    """Z on one face at apex: each AU's field (intensity and fold limit applied), cropped to the box
+    where any of them is non-zero, with what the lip-gap shading and appearance need."""
 
-    field: np.ndarray  # (h, w, 2) float32, backward displacement inside the box
+    field: np.ndarray  # (h, w, 2) float32, sum of the parts: the backward displacement at apex
     grid: np.ndarray  # (h, w, 2) float32, absolute pixel coordinates of the box
     box: tuple[int, int, int, int]  # y0, y1, x0, x1 (empty when nothing moves)
     gap: tuple[np.ndarray, np.ndarray] | None = None  # lower inner lip (n, 2) px and its motion
+    codes: tuple[str, ...] = ()  # the AU codes, in the order of `parts`
+    parts: tuple[np.ndarray, ...] = ()  # per code: its (h, w, 2) field inside the box
+    sided: tuple[np.ndarray, ...] = ()  # per code: part * side weight (for the asymmetry)
+    gaps: tuple[np.ndarray, ...] = ()  # per code: its motion at the lower inner lip (n, 2)
+    shades: tuple[tuple[appearance.Shading | None, float], ...] = ()  # per code: map, intensity
 
     @property
     def empty(self) -> bool:
         return self.box[0] >= self.box[1]
+
+    def at(self, weights: np.ndarray, asymmetry: np.ndarray | None = None) -> np.ndarray:
+        """The field with each part scaled by `weights` (curve values) and, optionally, its
+        halves scaled apart by 1 -/+ `asymmetry` (subject's right / left)."""
+        out = np.zeros_like(self.field)
+        for k, (part, w) in enumerate(zip(self.parts, weights, strict=True)):
+            if w > 0:
+                cv2.scaleAdd(part, float(w), out, out)
+                if asymmetry is not None and asymmetry[k] != 0:
+                    cv2.scaleAdd(self.sided[k], float(w * asymmetry[k]), out, out)
+        return out
+
+    def backward(self, field: np.ndarray) -> np.ndarray:
+        """The sampling offsets that move every point p by exactly -field(p): `field` holds the
+        forward motion (negated), and sampling at y + field(y) is only its first-order inverse;
+        a motion as large as its fall-off then shows less than its share at high intensity.
+        Fixed-point iterations b <- field(y + b) make the shown motion linear in intensity."""
+        local = self.grid - np.array([self.box[2], self.box[0]], np.float32)
+        out = field
+        for _ in range(INVERSE_STEPS):
+            out = cv2.remap(field, cv2.add(local, out), None, cv2.INTER_LINEAR)
+        return out
+
+    def gap_at(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.gap is None:
+            return None
+        motion_px = sum(w * g for w, g in zip(weights, self.gaps, strict=True))
+        return self.gap[0], np.asarray(motion_px, np.float32)
 
 
 def _smooth(rng: np.random.Generator, n: int, fps: float, parts: int = 3) -> np.ndarray:
@@ -124,13 +208,13 @@ def _noise_luts(std: float) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(q, 0, 255).astype(np.uint8), np.clip(-q, 0, 255).astype(np.uint8)
 
 
-def _shade_gap(frame: np.ndarray, expr: ExpressionField, c: float) -> None:
+def _shade_gap(frame: np.ndarray, gap: tuple[np.ndarray, np.ndarray] | None) -> None:
     """Darken the band the lower lip has uncovered: a warp can only stretch the lip line, and
     parted lips read as parted (to people and to landmarkers) only with a darker mouth interior."""
-    if expr.gap is None:
+    if gap is None:
         return
-    lip, motion_px = expr.gap
-    down = np.maximum(motion_px[:, 1], 0.0) * c
+    lip, motion_px = gap
+    down = np.maximum(motion_px[:, 1], 0.0)
     if down.max() < 0.5:
         return
     lower = lip + np.stack([np.zeros_like(down), down], axis=1)
@@ -145,7 +229,7 @@ def _shade_gap(frame: np.ndarray, expr: ExpressionField, c: float) -> None:
     pts = np.round((poly - [x0, y0]) * 16).astype(np.int32)
     cv2.fillPoly(mask, [pts], 1.0, lineType=cv2.LINE_AA, shift=4)
     mask = cv2.GaussianBlur(mask, (3, 3), 0)
-    gain = 1.0 - GAP_SHADE * min(1.0, float(down.max()) / 4.0) * mask
+    gain = 1.0 - GAP_SHADE * mask  # the interior is dark; its area grows with the opening
     patch = frame[y0:y1, x0:x1].astype(np.float32) * gain[..., None]
     frame[y0:y1, x0:x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
 
@@ -186,7 +270,7 @@ class WarpGenerator:
     """Landmark-driven warp of the neutral face; CPU only, deterministic, fast."""
 
     name = "warp"
-    version = "1.1"
+    version = "2.0"  # 2.0: linear intensity, per-AU timing, appearance, asymmetry, blinks
 
     def __init__(
         self,
@@ -194,22 +278,35 @@ class WarpGenerator:
         head_motion_px: float = 0.3,
         light_drift: float = 0.01,
         sensor_noise: float = 1.0,
+        asymmetry: float = 0.1,
+        appearance: float = 1.0,
+        blink_rate: float = 0.0,
     ) -> None:
         for key, value in (
             ("strength", strength),
             ("head_motion_px", head_motion_px),
             ("light_drift", light_drift),
             ("sensor_noise", sensor_noise),
+            ("asymmetry", asymmetry),
+            ("appearance", appearance),
+            ("blink_rate", blink_rate),
         ):
             if not np.isfinite(value) or value < 0:
                 raise EquimeError(f"warp option {key}={value} must be a number >= 0")
+        if asymmetry >= 1:
+            raise EquimeError(f"warp option asymmetry={asymmetry} must be below 1")
         self.strength = float(strength)
         self.head_motion_px = float(head_motion_px)
         self.light_drift = float(light_drift)
         self.sensor_noise = float(sensor_noise)
+        self.asymmetry = float(asymmetry)  # each AU's halves differ by up to +-this share
+        self.appearance = float(appearance)  # furrows, wrinkles, mouth interior (0: motion only)
+        self.blink_rate = float(blink_rate)  # blinks per second (AU45), as eps_X
         self._fields: OrderedDict[tuple[str, bytes, int, str], np.ndarray] = OrderedDict()
         self._exprs: OrderedDict[tuple, ExpressionField] = OrderedDict()
         self._heads: dict[tuple[str, bytes, int], HeadBasis] = {}
+        self._sides: dict[tuple[str, bytes, int], np.ndarray] = {}
+        self._shades: dict[tuple, appearance.Shading | None] = {}
 
     # --- G(Z, Y) ---------------------------------------------------------------------------------
 
@@ -230,9 +327,25 @@ class WarpGenerator:
             self._fields.move_to_end(key)
         return field
 
+    def _side_weight(self, face: Face) -> np.ndarray:
+        key = self._face_key(face)
+        if key not in self._sides:
+            if len(self._sides) >= _CACHE_SIZE // 8:
+                self._sides.pop(next(iter(self._sides)))
+            self._sides[key] = side_weight(face.landmarks, face.size)
+        return self._sides[key]
+
+    def _shading(self, face: Face, code: str) -> appearance.Shading | None:
+        key = (*self._face_key(face), code)
+        if key not in self._shades:
+            if len(self._shades) >= _CACHE_SIZE:
+                self._shades.pop(next(iter(self._shades)))
+            self._shades[key] = appearance.shading(face.face_id, face.landmarks, face.size, code)
+        return self._shades[key]
+
     def expression_field(self, face: Face, aus: dict[str, float]) -> ExpressionField:
-        """Sum of response(intensity) * unit field over Z (`au_motion.response`: subtle AUs are
-        boosted at micro intensities), times `strength`, fold-limited and cropped."""
+        """Z at apex: intensity * E field per AU (linear: `au_motion.response` is the identity),
+        times `strength`, fold-limited (one scale for all AUs; only extreme requests), cropped."""
         key = (*self._face_key(face), tuple(sorted((str(k), float(v)) for k, v in aus.items())))
         expr = self._exprs.get(key)
         if expr is None:
@@ -246,29 +359,67 @@ class WarpGenerator:
 
     def _build_expression(self, face: Face, aus: dict[str, float]) -> ExpressionField:
         size = face.size
-        total = np.zeros((size, size, 2), np.float32)
+        codes, parts, levels = [], [], []
         for raw, value in sorted(aus.items()):
             code = normalise_code(raw)
-            intensity = response(code, check_intensity(code, float(value))) * self.strength
-            if intensity > 0:
-                total += np.float32(intensity) * self.unit_field(face, code)
-        total = _limit_folding(total)
-        total[np.abs(total) < SNAP_PX] = 0.0
-        moving = np.abs(total).max(axis=2) > 0
+            level = response(code, check_intensity(code, float(value))) * self.strength
+            if level > 0:
+                codes.append(str(raw))
+                levels.append(level)
+                parts.append(np.float32(level) * self.unit_field(face, code))
+        empty = np.zeros((0, 0, 2), np.float32)
+        if not parts:
+            return ExpressionField(empty, empty, (0, 0, 0, 0))
+        total = np.sum(parts, axis=0)
+        limited = _limit_folding(total)
+        scale = (
+            np.float32(1.0)
+            if limited is total
+            else np.float32(np.abs(limited).max() / max(float(np.abs(total).max()), 1e-12))
+        )
+        total = limited
+        moving = np.abs(total).max(axis=2) >= SNAP_PX
+        if self.asymmetry > 0:
+            moving |= np.abs(total).max(axis=2) * (1 + self.asymmetry) >= SNAP_PX
         rows, cols = np.flatnonzero(moving.any(axis=1)), np.flatnonzero(moving.any(axis=0))
         if rows.size == 0:
-            empty = np.zeros((0, 0, 2), np.float32)
             return ExpressionField(empty, empty, (0, 0, 0, 0))
         y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         grid = np.ascontiguousarray(np.stack([xs, ys], axis=-1))
         box = (int(y0), int(y1), int(x0), int(x1))
-        gap = None
-        if any(parse_code(c)[1] in LIP_GAP_AUS and v > 0 for c, v in aus.items()):
+
+        def crop(f: np.ndarray) -> np.ndarray:
+            f = f[y0:y1, x0:x1] * scale
+            f[np.abs(f) < SNAP_PX / len(parts)] = 0.0  # far skin stays byte-identical
+            return np.ascontiguousarray(f)
+
+        cropped = tuple(crop(f) for f in parts)
+        side = self._side_weight(face)[y0:y1, x0:x1, None]
+        sided = tuple(np.ascontiguousarray(f * side) for f in cropped)
+        gap, gaps = None, ()
+        if any(parse_code(c)[1] in LIP_GAP_AUS for c in codes):
             lip = np.asarray(face.landmarks, np.float32)[list(regions.LOWER_LIP_INNER)]
             at = np.clip(np.round(lip).astype(np.int64), 0, size - 1)
-            gap = (lip, -total[at[:, 1], at[:, 0]])
-        return ExpressionField(np.ascontiguousarray(total[y0:y1, x0:x1]), grid, box, gap)
+            gaps = tuple(-(f[at[:, 1], at[:, 0]] * scale) for f in parts)
+            gap = (lip, np.sum(gaps, axis=0))
+        shades = tuple(
+            (self._shading(face, normalise_code(c)) if self.appearance > 0 else None, lvl)
+            for c, lvl in zip(codes, levels, strict=True)
+        )
+        field = np.ascontiguousarray(np.sum(cropped, axis=0))
+        return ExpressionField(field, grid, box, gap, tuple(codes), cropped, sided, gaps, shades)
+
+    def _appearance(self, frame: np.ndarray, expr: ExpressionField, weights: np.ndarray) -> None:
+        if self.appearance > 0:
+            appearance.apply(
+                frame,
+                [
+                    (shade, self.appearance * level * float(w))
+                    for (shade, level), w in zip(expr.shades, weights, strict=True)
+                    if shade is not None
+                ],
+            )
 
     def apex_frame(self, face: Face, aus: dict[str, float]) -> np.ndarray:
         """`face.image` showing Z at its apex: no timeline, no eps_X (verify renders single AU
@@ -277,53 +428,103 @@ class WarpGenerator:
         expr = self.expression_field(face, aus)
         if not expr.empty:
             y0, y1, x0, x1 = expr.box
-            grid = cv2.add(expr.field, expr.grid)
+            grid = cv2.add(expr.backward(expr.field), expr.grid)
             frame[y0:y1, x0:x1] = cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, **_EDGE)
-            _shade_gap(frame, expr, 1.0)
+            ones = np.ones(len(expr.parts))
+            if self.appearance > 0:
+                _shade_gap(frame, expr.gap_at(ones))
+            self._appearance(frame, expr, ones)
         return frame
 
     # --- frames ----------------------------------------------------------------------------------
+
+    def curves(self, expr: ExpressionField, spec: SynthSpec) -> np.ndarray:
+        """(T, codes) curve value of each AU per frame (its own timeline, or the clip's)."""
+        n = spec.timeline.n_frames
+        if not expr.codes:
+            return np.zeros((n, 0), np.float32)
+        return np.stack([spec.timeline_of(c).curve() for c in expr.codes], 1).astype(np.float32)
 
     def __call__(self, face: Face, spec: SynthSpec) -> np.ndarray:
         image = np.ascontiguousarray(face.image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise EquimeError(f"face {face.face_id}: image must be (S, S, 3) uint8")
         expr = self.expression_field(face, spec.aus)
-        curve = spec.timeline.curve().astype(np.float32)
-        n, size = len(curve), face.size
-        motion_rng, light_rng, noise_rng = (
+        curves = self.curves(expr, spec)
+        n, size = len(curves), face.size
+        motion_rng, light_rng, noise_rng, asym_rng, blink_rng = (
             np.random.Generator(np.random.PCG64(s))
-            for s in np.random.SeedSequence(spec.seed).spawn(3)
+            for s in np.random.SeedSequence(spec.seed).spawn(5)
         )
+        asym = (
+            asym_rng.uniform(-self.asymmetry, self.asymmetry, len(expr.codes))
+            if self.asymmetry > 0 and not expr.empty
+            else None
+        )
+        blinks = self._blinks(blink_rng, n, spec.timeline.fps)
+        blink = blink_field(face.landmarks, size) if blinks is not None else None
         shift = self._head_motion(motion_rng, n, spec.timeline.fps, size)
         head = self.head_basis(face) if shift is not None else None
         frames = np.empty((n, size, size, 3), np.uint8)
+        y0, y1, x0, x1 = expr.box
         for t in range(n):
-            c = float(curve[t]) if not expr.empty else 0.0
-            if head is None:
+            w = curves[t] if not expr.empty else curves[t, :0]
+            active = bool(w.size and w.max() > 0)
+            b = float(blinks[t]) if blinks is not None else 0.0
+            if head is None and b == 0:
                 frames[t] = image
-                if c > 0:
-                    y0, y1, x0, x1 = expr.box
-                    grid = cv2.scaleAdd(expr.field, c, expr.grid)
+                if active:
+                    grid = cv2.add(expr.backward(expr.at(w, asym)), expr.grid)
                     frames[t, y0:y1, x0:x1] = cv2.remap(
                         image, grid, None, cv2.INTER_LINEAR, **_EDGE
                     )
-                    _shade_gap(frames[t], expr, c)
-                continue
-            tx, ty, a = (float(v) for v in shift[t])
-            # the head moves rigidly (shift + tiny turn about its centre); the background does not
-            mx = cv2.scaleAdd(head.rx, a, cv2.scaleAdd(head.weight, tx, head.gx))
-            my = cv2.scaleAdd(head.ry, a, cv2.scaleAdd(head.weight, ty, head.gy))
-            if c > 0:
-                y0, y1, x0, x1 = expr.box
-                mx[y0:y1, x0:x1] += np.float32(c) * expr.field[..., 0]
-                my[y0:y1, x0:x1] += np.float32(c) * expr.field[..., 1]
-            cv2.remap(image, mx, my, cv2.INTER_LINEAR, frames[t], **_EDGE)
-            if c > 0:
-                _shade_gap(frames[t], expr, c)
+            else:
+                mx, my = self._base_map(head, shift, t, size)
+                if active:
+                    f = expr.backward(expr.at(w, asym))
+                    mx[y0:y1, x0:x1] += f[..., 0]
+                    my[y0:y1, x0:x1] += f[..., 1]
+                if b > 0:
+                    mx += np.float32(b) * blink[..., 0]
+                    my += np.float32(b) * blink[..., 1]
+                cv2.remap(image, mx, my, cv2.INTER_LINEAR, frames[t], **_EDGE)
+            if active:
+                if self.appearance > 0:
+                    _shade_gap(frames[t], expr.gap_at(w))
+                self._appearance(frames[t], expr, w)
         self._light(light_rng, frames, spec.timeline.fps)
         self._noise(noise_rng, frames)
         return frames
+
+    def _base_map(
+        self, head: HeadBasis | None, shift: np.ndarray | None, t: int, size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sampling map before the expression: the rigid head motion, or the identity."""
+        if head is None or shift is None:
+            ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+            return xs, ys
+        tx, ty, a = (float(v) for v in shift[t])
+        # the head moves rigidly (shift + tiny turn about its centre); the background does not
+        mx = cv2.scaleAdd(head.rx, a, cv2.scaleAdd(head.weight, tx, head.gx))
+        my = cv2.scaleAdd(head.ry, a, cv2.scaleAdd(head.weight, ty, head.gy))
+        return mx, my
+
+    def _blinks(self, rng: np.random.Generator, n: int, fps: float) -> np.ndarray | None:
+        """(n,) lid closure per frame (0-1) for blinks at Poisson times (`blink_rate` per second):
+        ~75 ms closing, ~150 ms opening (a spontaneous blink's lid phases); None when off."""
+        if self.blink_rate == 0:
+            return None
+        count = int(rng.poisson(self.blink_rate * n / fps))
+        starts = np.sort(rng.uniform(0, n, count))
+        closure = np.zeros(n)
+        t = np.arange(n, dtype=np.float64)
+        close, open_ = 0.075 * fps, 0.15 * fps
+        for s0 in starts:
+            rise = np.clip((t - s0) / close, 0, 1)
+            fall = np.clip(1 - (t - s0 - close) / open_, 0, 1)
+            c = np.where(t < s0 + close, rise, fall) * (t >= s0)
+            closure = np.maximum(closure, 0.5 - 0.5 * np.cos(np.pi * c))
+        return closure if closure.max() > 0 else None
 
     # --- eps_X -----------------------------------------------------------------------------------
 

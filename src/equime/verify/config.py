@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from equime.errors import EquimeError
 
-VERIFY_VERSION = "3.0"  # 3.0: flow read-out (default), tracked landmarks, templates at 0.3
+VERIFY_VERSION = "3.1"  # 3.1: second opinion (FACS region directions, `verify.directions`)
 READOUTS = ("flow", "landmarks", "blendshapes")
 
 
@@ -45,6 +45,11 @@ class VerifyConfig:
     max_identity_drift: float = 0.04  # IOD, shape change of stable landmarks after alignment
     max_pose_drift: float = 0.25  # IOD, rigid motion of the stable landmarks
     min_detected: float = 0.9  # share of read frames with a face
+    second_opinion: bool = True  # also read AUs from FACS region directions over the flow
+    facs_min_motion: float = 0.006  # second opinion: least motion (IOD) along an AU's
+    # directions at apex ...
+    facs_min_share: float = 0.35  # ... and this share of the strongest AU's at that frame
+    facs_noise_floor: float = 0.0005  # second opinion: lower bound on a baseline SD (IOD)
 
     def __post_init__(self) -> None:
         checks = [

@@ -18,7 +18,7 @@ is only believed when it stands out from what the detector does on a still face 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ class AUCurves:
     # of motion per AU)
     explains: dict[int, tuple[int, ...]] | None = None  # AU -> AUs the read-out cannot tell
     # from it (a measured AU listed under a requested one is not counted as unrequested)
+    motion: tuple | None = None  # flow read-out: (FaceFlow, (n, points, 2) IOD) it measured, so
+    # the second opinion (`verify.directions`) reads the same flow without measuring it again
 
     def z(self) -> pd.DataFrame:
         """Activations in units of each AU's baseline noise."""
@@ -151,7 +153,8 @@ def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurve
         [face_flow(rgb) for t, rgb in enumerate(iter_frames(readout.path)) if t in wanted]
     )
     act = geometry.fit_activations(disp, basis, robust=cfg.robust)
-    return _activation_curves(readout, act, basis, cfg)
+    curves = _activation_curves(readout, act, basis, cfg)
+    return replace(curves, motion=(face_flow, disp))
 
 
 def _activation_curves(readout: Readout, act: np.ndarray, basis, cfg: VerifyConfig) -> AUCurves:

@@ -22,8 +22,8 @@ landmarks moved, frame by frame.
 4. Fit: per frame, non-negative least squares of the aligned displacements on the basis
    (`scipy.optimize.nnls`): correlated lip AUs compete for the same motion instead of each taking
    all of it, as independent projections would. An AU's activation is its larger side; it is the
-   share of the unit motion shown, so `intensity()` maps it back through the generator's intensity
-   response (`au_motion.response`) to compare with a requested intensity.
+   share of the E motion shown, which on the warp's linear scale is the intensity itself
+   (`intensity()`, `au_motion.response`).
 
 The same motion table drives the warp generator; the check is still meaningful because the
 landmarks are re-detected from the pixels by an independent model (MediaPipe): an AU the video does
@@ -168,11 +168,9 @@ def by_number(activations: np.ndarray, basis: Basis) -> tuple[list[int], np.ndar
 
 
 def intensity(number: int, activation: float | np.ndarray) -> np.ndarray:
-    """Activation (share of the unit motion) -> FACS intensity 0-1, the inverse of the warp's
-    response curve 1 - (1 - i) ** gain (identity for gain 1)."""
-    gain = MOTIONS[number].gain
-    a = np.clip(np.asarray(activation, np.float64), 0.0, 1.0)
-    return 1.0 - (1.0 - a) ** (1.0 / gain)
+    """Activation (share of the E motion) -> FACS intensity 0-1: the warp's one intensity scale
+    is linear (`au_motion.response`), so this only clips."""
+    return np.clip(np.asarray(activation, np.float64), 0.0, 1.0)
 
 
 def _face_units(points: np.ndarray, ref: np.ndarray) -> np.ndarray:

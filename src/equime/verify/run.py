@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,13 @@ def verify_video(
     curves = au_curves(readout, cfg, landmarker)
     spotted = spot(curves, cfg)
     row = assess(readout, curves, spotted, requested, cfg, truth)
-    return VideoResult(name or path.name, row, curves, spotted)
+    if cfg.second_opinion:
+        from equime.verify.directions import second_opinion
+
+        row.update(
+            second_opinion(readout, curves, spotted.apex, requested, row["measured_aus"], cfg)
+        )
+    return VideoResult(name or path.name, row, replace(curves, motion=None), spotted)
 
 
 @dataclass(frozen=True)
@@ -287,6 +293,7 @@ def verify_folder(
     failed = [{"video": e["name"], "expression": False, "error": e["error"]} for e in errors]
     keep = [
         "measured_aus",
+        "facs_measured_aus",
         "verify_au_z",
         "est_onset",
         "est_apex",
@@ -299,7 +306,12 @@ def verify_folder(
         "verify_frames_read",
     ]
     done = [
-        {"video": r.video, "expression": r.spot.found, "error": "", **{k: r.row[k] for k in keep}}
+        {
+            "video": r.video,
+            "expression": r.spot.found,
+            "error": "",
+            **{k: r.row.get(k, "") for k in keep},
+        }
         for r in results
     ]
     table = pd.DataFrame([*done, *failed]).sort_values("video", ignore_index=True)
@@ -326,10 +338,15 @@ def summary_by_emotion(meta: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     df["abs_apex_error"] = df["apex_error_frames"].abs()
     df["unrequested"] = df["verify_unrequested_aus"].fillna("").astype(str) != ""
     df["verified"] = df["verified"].astype(bool)
+    if "facs_au_f1" not in df:
+        df["facs_au_f1"] = np.nan
+    df["disagree"] = df.get("verify_disagree_aus", pd.Series("", index=df.index)).fillna("") != ""
     return df.groupby("target_emotion").agg(
         videos=("id", "size"),
         passed=("verified", "mean"),
         au_f1=("au_f1", "mean"),
+        facs_au_f1=("facs_au_f1", "mean"),
+        disagree=("disagree", "mean"),
         au_precision=("au_precision", "mean"),
         au_recall=("au_recall", "mean"),
         intensity_r=("au_intensity_r", "mean"),
