@@ -130,12 +130,14 @@ def dataset_items(root: Path) -> tuple[list[Item], pd.DataFrame]:
         raise EquimeError(f"{root}: the dataset has no videos to annotate")
     items, current = [], []
     photo_root = _input_root(root)
+    bundled = _bundled_photos()
     for face_id, group in meta.groupby("face_id", sort=True):
         first = group.iloc[0]
         source = str(first.get("source_path") or "")
+        digest = str(first.get("source_sha256") or "")
         # recorded relative to the input folder; the photo is read when that folder is still there
         found = [p for p in (photo_root / source, Path(source)) if source and p.is_file()]
-        image = found[0] if found else None
+        image = found[0] if found else bundled.get(digest)
         aliases = [str(first.get("source_sha256") or "")]
         if source:
             aliases += [source, Path(source).name, Path(source).stem]
@@ -143,6 +145,16 @@ def dataset_items(root: Path) -> tuple[list[Item], pd.DataFrame]:
         items.append(Item(str(face_id), image, videos, tuple(a for a in aliases if a)))
         current.append({"key": str(face_id), **{c: first.get(c, "") for c in _label_cols()}})
     return items, pd.DataFrame(current)
+
+
+def _bundled_photos() -> dict[str, Path]:
+    """The demo photos by SHA-256: packages ship them, so they are found wherever installed."""
+    from equime.faces.sources import demo_sources
+
+    try:
+        return {s.sha256: s.path for s in demo_sources()}
+    except EquimeError:
+        return {}
 
 
 def _input_root(root: Path) -> Path:
