@@ -88,9 +88,10 @@ def test_intervals_csv_lists_every_event_of_the_metadata(clean_run: Path) -> Non
 
 
 def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
-    """Frame-to-frame change is zero wherever intervals.csv and the blinks say nothing happens
-    (H.264 leaves a constant residue after each event, never a change), and every event's apex
-    differs from its onset frame."""
+    """Frame-to-frame change is nil wherever intervals.csv and the blinks say nothing happens (at
+    most H.264's residue: the encoder's look-ahead and rate control shift a few hundredths of a
+    grey level around events), at least ten times below every event's and blink's own change, and
+    every event's apex differs from its onset frame."""
     meta = pd.read_csv(clean_run / "metadata.csv")
     frames = read_mp4(clean_run / meta.loc[0, "file_name"]).astype(np.float32)
     intervals = pd.read_csv(clean_run / "intervals.csv")
@@ -101,11 +102,11 @@ def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
     for r in intervals.itertuples():
         busy[r.onset : r.offset + 2] = True
         assert np.abs(frames[r.apex] - frames[r.onset]).mean() > 0.3, f"{r.type} at {r.apex}"
-        assert step[r.onset + 1 : r.apex + 1].max() > 0.05
+        assert step[r.onset + 1 : r.apex + 1].max() > 0.2
     for start, end in blinks:
         busy[start : end + 2] = True
-        assert step[start + 1 : end + 1].max() > 0.05, "a blink that does not move the eyelids"
-    assert step[~busy].max() < 0.02
+        assert step[start + 1 : end + 1].max() > 0.2, "a blink that does not move the eyelids"
+    assert step[~busy].max() < 0.04  # measured: 0.027 on warp 2.0 (0.3-0.7 inside events)
 
 
 def test_plan_is_deterministic_and_events_differ(tmp_path: Path) -> None:
