@@ -107,3 +107,11 @@ def test_the_checker_sees_a_back_door(tmp_path):
     (pkg / "ui").mkdir()
     (pkg / "ui" / "__init__.py").write_text("")
     assert ("files", "ui", "files/__init__.py") in import_edges(pkg)
+
+
+def test_ui_modules_stay_small():
+    """The page is a controller and one module per tab, none over 400 lines."""
+    sizes = {
+        p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (SRC / "ui").glob("*.py")
+    }
+    assert max(sizes.values()) <= 400, sizes

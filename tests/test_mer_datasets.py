@@ -167,6 +167,22 @@ def test_casme2_fixture_has_the_clips_megc_2019_leaves_out(tmp_path) -> None:
     assert table.loc["sub24/EP08_02", "emotion"] == "sadness"
     assert table.loc["sub04/EP12_01f", "apex_source"] == "midpoint"  # '/' in the release too
     assert all(map_label(table.loc[c, "emotion"], "3class") for c in MEGC_LEFT_OUT)
+    # the composite leaves out fear, sadness and the three named clips (MEGC 2019, as MEB does);
+    # the CASME II 5-class scheme keeps the named clips and, like the literature's 247-clip
+    # protocol (happiness, disgust, repression, surprise, others), has no fear or sadness class
+    from equime.mer.labels import label_rows
+
+    table = table.reset_index()
+    composite = dict(
+        zip(table["clip"], label_rows(table.assign(dataset="casme2"), "megc2019"), strict=True)
+    )
+    five = dict(zip(table["clip"], label_rows(table, "casme2-5class"), strict=True))
+    out = [*MEGC_LEFT_OUT, "sub05/EP19_01", "sub24/EP08_02"]
+    assert all(composite[c] is None for c in out)
+    rest = table[~table["clip"].isin(out)]
+    assert [composite[c] for c in rest["clip"]] == [map_label(e, "3class") for e in rest["emotion"]]
+    assert all(five[c] is not None for c in MEGC_LEFT_OUT)
+    assert five["sub05/EP19_01"] is None and five["sub24/EP08_02"] is None
 
 
 def _samm_release(root) -> None:
