@@ -179,6 +179,24 @@ def _check(landmarks: np.ndarray) -> np.ndarray:
     return pts
 
 
+def face_box(
+    landmarks: np.ndarray, shape: tuple[int, ...], margin: float
+) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the landmarks' bounding box grown by `margin` of its larger
+    side and clipped to an image of `shape` (so flow windows see past the face outline)."""
+    pts = np.asarray(landmarks, np.float64)
+    h, w = shape[:2]
+    x0, y0 = pts.min(0)
+    x1, y1 = pts.max(0)
+    pad = margin * max(x1 - x0, y1 - y0)
+    return (
+        int(max(y0 - pad, 0)),
+        int(min(y1 + pad + 1, h)),
+        int(max(x0 - pad, 0)),
+        int(min(x1 + pad + 1, w)),
+    )
+
+
 def face_frame(landmarks: np.ndarray) -> FaceFrame:
     """The frame from eye centres (mean of each eye's corners: insensitive to gaze)."""
     pts = _check(landmarks)

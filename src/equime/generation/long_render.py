@@ -31,7 +31,6 @@ import cv2
 import numpy as np
 from scipy.special import ndtri
 
-from equime import __version__
 from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import attribute_values
 from equime.errors import EquimeError
@@ -39,7 +38,13 @@ from equime.faces import regions
 from equime.faces.face import Face
 from equime.generation.long import LongPlanRow
 from equime.generation.long_config import LONG_VERSION
-from equime.generation.tasks import RenderTask, task_face, write_sample
+from equime.generation.tasks import (
+    RenderTask,
+    source_columns,
+    task_face,
+    video_columns,
+    write_sample,
+)
 from equime.synth.base import Generator, SynthSpec, generator_factory
 from equime.video.mp4 import encode_mp4_bytes
 
@@ -279,12 +284,7 @@ def long_row(
     its events and blinks as JSON, from which intervals.csv is written."""
     kinds = [e.kind for e in row.events]
     return {
-        "id": row.sample_id,
-        "file_name": file_name,
-        "face_id": row.face_id,
-        "source_path": face.source_path,
-        "source_sha256": face.source_sha256,
-        "source_licence": licence,
+        **source_columns(row, file_name, face, licence),
         "target_emotion": LONG_LABEL,
         "fz_emotion": "",
         "fz_score": None,
@@ -293,18 +293,7 @@ def long_row(
         "aus": "",
         "prompt": "",
         "negative_prompt": "",
-        "prompt_template": row.prompt_template,
-        "prompt_template_sha256": row.prompt_template_sha256,
-        "seed": row.seed,
-        "noise_seed": row.noise_seed,
-        "generator": generator.name,
-        "generator_version": generator.version,
-        "equime_version": __version__,
-        "fps": row.fps,
-        "n_frames": row.n_frames,
-        "width": row.size,
-        "height": row.size,
-        "duration_s": round(row.n_frames / row.fps, 4),
+        **video_columns(row, generator),
         "onset": None,
         "apex": None,
         "offset": None,

@@ -201,13 +201,9 @@ def store_result(layout: DatasetLayout, result: dict) -> dict:
     return result
 
 
-def metadata_row(
-    row: PlanRow, file_name: str, face: Face, licence: str, generator: Generator, sha256: str
-) -> dict:
-    # A generator that decides the timing itself (LTX) has no ground truth: leave it empty
-    # rather than record the plan's timeline as if the video followed it.
-    timing = getattr(generator, "timing_source", "ground truth")
-    known = timing in TIMED_SOURCES
+def source_columns(row: Any, file_name: str, face: Face, licence: str) -> dict:
+    """Which sample, which file, from which photo: the first columns of every metadata row
+    (short clips and long videos alike)."""
     return {
         "id": row.sample_id,
         "file_name": file_name,
@@ -215,15 +211,12 @@ def metadata_row(
         "source_path": face.source_path,
         "source_sha256": face.source_sha256,
         "source_licence": licence,
-        "target_emotion": row.target_emotion,
-        "fz_emotion": row.fz_emotion,
-        "fz_score": row.fz_score,
-        "label": row.label,
-        "label_noise": row.label_noise,
-        **{column_name(code): value for code, value in row.aus.items()},
-        "aus": aus_text(row.aus),
-        "prompt": row.prompt,
-        "negative_prompt": row.negative_prompt,
+    }
+
+
+def video_columns(row: Any, generator: Generator) -> dict:
+    """How a video was made and what it is: template, seeds, generator, versions, size, length."""
+    return {
         "prompt_template": row.prompt_template,
         "prompt_template_sha256": row.prompt_template_sha256,
         "seed": row.seed,
@@ -236,6 +229,28 @@ def metadata_row(
         "width": row.size,
         "height": row.size,
         "duration_s": round(row.n_frames / row.fps, 4),
+    }
+
+
+def metadata_row(
+    row: PlanRow, file_name: str, face: Face, licence: str, generator: Generator, sha256: str
+) -> dict:
+    # A generator that decides the timing itself (LTX) has no ground truth: leave it empty
+    # rather than record the plan's timeline as if the video followed it.
+    timing = getattr(generator, "timing_source", "ground truth")
+    known = timing in TIMED_SOURCES
+    return {
+        **source_columns(row, file_name, face, licence),
+        "target_emotion": row.target_emotion,
+        "fz_emotion": row.fz_emotion,
+        "fz_score": row.fz_score,
+        "label": row.label,
+        "label_noise": row.label_noise,
+        **{column_name(code): value for code, value in row.aus.items()},
+        "aus": aus_text(row.aus),
+        "prompt": row.prompt,
+        "negative_prompt": row.negative_prompt,
+        **video_columns(row, generator),
         "onset": row.onset if known else None,
         "apex": row.apex if known else None,
         "offset": row.offset if known else None,

@@ -65,16 +65,8 @@ class FaceMotion:
 
     def __init__(self, reference: np.ndarray, landmarks: np.ndarray, cfg: MotionConfig) -> None:
         pts = np.asarray(landmarks, np.float64)
-        h, w = reference.shape[:2]
-        x0, y0 = pts.min(0)
-        x1, y1 = pts.max(0)
-        pad = _BOX_MARGIN * max(x1 - x0, y1 - y0)
-        self.box = (
-            int(max(y0 - pad, 0)),
-            int(min(y1 + pad + 1, h)),
-            int(max(x0 - pad, 0)),
-            int(min(x1 + pad + 1, w)),
-        )
+        self.box = regions.face_box(pts, reference.shape[:2], _BOX_MARGIN)
+        (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
         self.scale = min(
             1.0, cfg.face_px / max(self.box[1] - self.box[0], self.box[3] - self.box[2])
         )

@@ -61,16 +61,8 @@ class FaceFlow:
 
     def __init__(self, reference: np.ndarray, landmarks: np.ndarray, spacing: float) -> None:
         pts = np.asarray(landmarks, np.float64)
-        h, w = reference.shape[:2]
-        x0, y0 = pts.min(0)
-        x1, y1 = pts.max(0)
-        pad = _BOX_MARGIN * max(x1 - x0, y1 - y0)
-        self.box = (
-            int(max(y0 - pad, 0)),
-            int(min(y1 + pad + 1, h)),
-            int(max(x0 - pad, 0)),
-            int(min(x1 + pad + 1, w)),
-        )
+        self.box = regions.face_box(pts, reference.shape[:2], _BOX_MARGIN)
+        (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
         self.iod = regions.face_frame(pts).iod
         top, _, left, _ = self.box
         origin = np.array([left, top], np.float64)
