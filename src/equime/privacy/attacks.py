@@ -170,6 +170,22 @@ def _views(spec: AttackSpec, x: torch.Tensor, size: int) -> list[torch.Tensor]:
     return [gray] if spec.smooth <= 0 else [gray, _blur(gray, spec.smooth)]
 
 
+def _objective(
+    spec: AttackSpec,
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    n_frames: int,
+    size: int,
+    reduction: str = "sum",
+) -> torch.Tensor:
+    # preprocess = finish(gray_resize(.)): the recogniser's own preprocessing, split in two
+    return sum(
+        objective(model(finish(view, n_frames)), labels, spec.target, reduction=reduction)
+        for view in _views(spec, x, size)
+    )
+
+
 def _gradient(
     spec: AttackSpec,
     model: torch.nn.Module,
@@ -179,28 +195,8 @@ def _gradient(
     size: int,
 ) -> torch.Tensor:
     x = x.detach().requires_grad_(True)
-    # preprocess = finish(gray_resize(.)): the recogniser's own preprocessing, split in two
-    loss = sum(
-        objective(model(finish(view, n_frames)), labels, spec.target)
-        for view in _views(spec, x, size)
-    )
-    (grad,) = torch.autograd.grad(loss, x)
+    (grad,) = torch.autograd.grad(_objective(spec, model, x, labels, n_frames, size), x)
     return grad
-
-
-@torch.no_grad()
-def _per_clip_objective(
-    spec: AttackSpec,
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    labels: torch.Tensor,
-    n_frames: int,
-    size: int,
-) -> torch.Tensor:
-    return sum(
-        objective(model(finish(view, n_frames)), labels, spec.target, reduction="none")
-        for view in _views(spec, x, size)
-    )
 
 
 @register_attack("fgsm")
@@ -254,7 +250,8 @@ def pgd(
             adv = torch.min(torch.max(adv, x - spec.eps), x + spec.eps).clamp(0, 1).detach()
         if spec.restarts == 1:
             return adv
-        loss = _per_clip_objective(spec, model, adv, labels, n_frames, size)
+        with torch.no_grad():
+            loss = _objective(spec, model, adv, labels, n_frames, size, reduction="none")
         better = torch.ones_like(loss, dtype=torch.bool) if best_loss is None else loss > best_loss
         best[better] = adv[better]
         best_loss = loss if best_loss is None else torch.where(better, loss, best_loss)
