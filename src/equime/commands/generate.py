@@ -66,6 +66,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--long",
         action="store_true",
+        default=None,  # absent: not a setting at all, so a config file's `long:` stands
         help="long videos with micro- and macro-expressions, blinks and head drift "
         "(+ intervals.csv); settings under `long:` in --config",
     )

@@ -85,8 +85,6 @@ class GenerateConfig:
             self.do = parse_intervention(self.do)
         self.intensity_required = tuple(self.intensity_required)  # type: ignore[assignment]
         self.intensity_optional = tuple(self.intensity_optional)  # type: ignore[assignment]
-        if self.long is False:  # `--long` not given
-            self.long = None
         if self.long is not None:
             from equime.generation.long_config import long_settings
 
