@@ -23,6 +23,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--align", action="store_true", help="frames: similarity-aligned face crops")
     p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="mirror, magnitude and alignment jitter while training (default: on for flow)",
+    )
+    p.add_argument(
         "--fps",
         type=float,
         help="frames: read clips at this rate in real time (time normalisation)",

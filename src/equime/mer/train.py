@@ -3,6 +3,8 @@ Keras code), reproducibly.
 
 Adam (lr 1e-4), cross-entropy, batch 16, up to 100 epochs; early stopping on the validation loss
 (patience 15) restoring the best weights; reduce-LR-on-plateau (x0.2, patience 5, min 1e-5).
+Flow inputs are augmented (mer.augment: mirror, magnitude, similarity jitter); frames are not,
+as the authors trained them, unless asked.
 Validation holds out whole subjects (identities), so a model is never validated on a face it
 trained on. Clips come from the on-disk cache (mer.cache); batches are z-scored on the fly.
 """
@@ -23,6 +25,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from equime.errors import EquimeError
+from equime.mer.augment import DEFAULT_ON, augment_batch
 from equime.mer.clips import finish
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class TrainConfig:
     input: str | None = None  # frames | flow (default: the model's own)
     align: bool = False  # frames: similarity-aligned face crop (flow is always aligned)
     fps: float | None = None  # frames: time normalisation to this rate (mer.preprocess)
+    augment: bool | None = None  # mer.augment (default: the input's: flow on, frames off)
 
     def validate(self) -> None:
         from equime.mer.inputs import get_input, make_preprocess, resolve_input
@@ -71,6 +75,8 @@ class TrainConfig:
         make_preprocess(self.input, self.align, self.fps)
         if self.size is None:
             self.size = get_input(self.input).default_size
+        if self.augment is None:
+            self.augment = DEFAULT_ON[self.input]
         checks = [
             (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
             (self.batch >= 1, f"batch {self.batch} must be >= 1"),
@@ -308,11 +314,14 @@ def fit(
     best = (math.inf, -1, copy.deepcopy(model.state_dict()), 0.0)
     history, waited, seen, start = [], 0, 0, time.perf_counter()
     bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", disable=not cfg.progress)
+    jitter = torch.Generator().manual_seed(cfg.seed + 1)  # augmentation's own stream
     for epoch in bar:
         model.train()
         total, correct, count = 0.0, 0, 0
         for gray, lengths, y in train_loader:
             x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames, cfg.input)
+            if cfg.augment:
+                x = augment_batch(x, cfg.input, jitter)
             y = y.to(device)
             logits = model(x)
             loss = torch.nn.functional.cross_entropy(logits, y)
