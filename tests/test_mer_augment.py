@@ -100,3 +100,17 @@ def test_frames_move_as_one_clip() -> None:
     out = augment_frames(still, torch.Generator().manual_seed(4))
     for clip in out:
         assert all(torch.equal(clip[0, 0], clip[0, t]) for t in range(5))
+
+
+def test_flow_trains_augmented_and_frames_as_the_authors_did() -> None:
+    from equime.mer.train import TrainConfig
+
+    def resolved(model: str, **kw) -> bool | None:
+        cfg = TrainConfig(data="d", model=model, out="o", **kw)
+        cfg.validate()
+        return cfg.augment
+
+    assert resolved("ststnet") is True
+    assert resolved("simple3dcnn") is False
+    assert resolved("ststnet", augment=False) is False
+    assert resolved("stcnn", augment=True) is True

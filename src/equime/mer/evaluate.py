@@ -43,6 +43,7 @@ TRAIN_KEYS = (
     "device",
     "workers",
     "threads",
+    "augment",
 )
 
 
