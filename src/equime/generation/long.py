@@ -23,17 +23,10 @@ from equime.dataset.layout import DatasetLayout
 from equime.dataset.metadata import aus_text
 from equime.errors import EquimeError
 from equime.facs.prompt import load_template
-from equime.facs.scm import (
-    IntensityConfig,
-    apply_label_noise,
-    derive_seed,
-    f_z,
-    intervene,
-    sample_z,
-    substream,
-)
+from equime.facs.scm import IntensityConfig, derive_seed, substream
 from equime.files import write_text_atomic
 from equime.generation.long_config import LongConfig, long_config
+from equime.generation.plan import draw_expression
 from equime.synth.timeline import Timeline, TimingConfig
 
 if TYPE_CHECKING:
@@ -136,18 +129,12 @@ def _event(
     span: tuple[int, int, int],
     noise_seed: int,
 ) -> Event:
-    """Z, label and timing of one event, each from its own substream (as `plan.plan_sample`)."""
+    """Z, label and timing of one event, drawn as a short clip's (`plan.draw_expression`)."""
     if kind == "me":
         intensity = IntensityConfig(cfg.intensity_required, cfg.intensity_optional)
     else:
         intensity = IntensityConfig(lc.macro_required, lc.macro_optional)
-    z = sample_z(emotion, substream(seed, "z"), intensity)
-    if cfg.do or cfg.do_only:
-        z = intervene(z, cfg.do, only=cfg.do_only)
-    fz_label, fz_score = f_z(z)
-    label, flipped = apply_label_noise(
-        fz_label, cfg.emotions, cfg.label_noise, substream(seed, "label")
-    )
+    drawn = draw_expression(cfg, emotion, seed, intensity)
     rise, hold, fall = span
     return Event(
         kind=kind,
@@ -156,11 +143,11 @@ def _event(
         offset=onset + rise + hold + fall,
         hold=hold,
         emotion=emotion,
-        fz_emotion=fz_label,
-        fz_score=round(fz_score, 4),
-        label=label,
-        label_noise=flipped,
-        aus=z,
+        fz_emotion=drawn.fz_emotion,
+        fz_score=drawn.fz_score,
+        label=drawn.label,
+        label_noise=drawn.label_noise,
+        aus=drawn.aus,
         seed=noise_seed,
     )
 

@@ -77,12 +77,23 @@ class PlanRow:
         return asdict(self)
 
 
-def plan_sample(
-    cfg: GenerateConfig, face_id: str, emotion: str, repeat: int, attributes: dict[str, str]
-) -> PlanRow:
-    sample_id = f"{face_id}-{emotion}-{repeat}"
-    seed = derive_seed(cfg.seed, sample_id)
-    intensity = IntensityConfig(cfg.intensity_required, cfg.intensity_optional)
+@dataclass(frozen=True)
+class Drawn:
+    """Z, f(Z) and the label Y of one expression."""
+
+    aus: dict[str, float]
+    fz_emotion: str
+    fz_score: float
+    label: str
+    label_noise: bool
+
+
+def draw_expression(
+    cfg: GenerateConfig, emotion: str, seed: int, intensity: IntensityConfig
+) -> Drawn:
+    """The SCM's draw for `emotion`: Z (with the run's do()), f(Z) and Y with label noise, each
+    from its own substream of `seed`. Short clips and a long video's events share it, so an
+    event is drawn exactly as a clip would be."""
     z = sample_z(emotion, substream(seed, "z"), intensity)
     if cfg.do or cfg.do_only:
         z = intervene(z, cfg.do, only=cfg.do_only)
@@ -90,6 +101,17 @@ def plan_sample(
     label, flipped = apply_label_noise(
         fz_label, cfg.emotions, cfg.label_noise, substream(seed, "label")
     )
+    return Drawn(z, fz_label, round(fz_score, 4), label, flipped)
+
+
+def plan_sample(
+    cfg: GenerateConfig, face_id: str, emotion: str, repeat: int, attributes: dict[str, str]
+) -> PlanRow:
+    sample_id = f"{face_id}-{emotion}-{repeat}"
+    seed = derive_seed(cfg.seed, sample_id)
+    intensity = IntensityConfig(cfg.intensity_required, cfg.intensity_optional)
+    drawn = draw_expression(cfg, emotion, seed, intensity)
+    z = drawn.aus
     timeline = sample_timeline(substream(seed, "timing"), cfg.n_frames, cfg.fps)
     per_au = sample_au_timelines(substream(seed, "au_timing"), timeline, list(z))
     template = load_template(cfg.prompt_template)
@@ -101,10 +123,10 @@ def plan_sample(
         seed=seed,
         noise_seed=derive_seed(cfg.eps_x_seed, sample_id, "eps_x"),
         aus=z,
-        fz_emotion=fz_label,
-        fz_score=round(fz_score, 4),
-        label=label,
-        label_noise=flipped,
+        fz_emotion=drawn.fz_emotion,
+        fz_score=drawn.fz_score,
+        label=drawn.label,
+        label_noise=drawn.label_noise,
         prompt=template.render(emotion, z, cfg.prompt_emotion),
         size=cfg.size,
         fps=cfg.fps,
