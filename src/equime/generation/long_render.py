@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -40,15 +39,16 @@ from equime.generation.long import LongPlanRow
 from equime.generation.long_config import LONG_VERSION
 from equime.generation.tasks import (
     RenderTask,
+    deliver,
+    rejection,
     source_columns,
     task_face,
     video_columns,
-    write_sample,
+    video_file,
 )
 from equime.synth.base import Generator, SynthSpec, generator_factory
 from equime.video.mp4 import encode_mp4_bytes
 
-log = logging.getLogger(__name__)
 EPS_X_OPTIONS = {"head_motion_px": 0.0, "light_drift": 0.0, "sensor_noise": 0.0}
 DEFAULT_LIGHT, DEFAULT_NOISE = 0.01, 1.0  # the warp's own defaults, used for the whole take
 LONG_LABEL = "long"  # label and target_emotion of a long video's row (its events have their own)
@@ -259,22 +259,12 @@ def render_long(task: RenderTask) -> dict:
         with frame_buffer(scratch, (row.n_frames, face.size, face.size, 3)) as frames:
             compose(face, row, generator, options, frames)
             data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
-    except EquimeError as exc:
-        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": str(exc)}}
     except Exception as exc:  # keep the run going; the reason is recorded, not lost
-        log.exception("long video %s failed", row.sample_id)
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
-    attrs = row.attributes
-    file_name = layout.video_relpath(
-        row.sample_id, LONG_LABEL, attrs.get("race"), attrs.get("gender")
-    )
+        return rejection(row, exc)
+    file_name = video_file(layout, row, LONG_LABEL)
     meta = long_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
     meta.update(expression)  # the source face's expression, as measured and as animated
-    if not task.write:
-        return {"row": meta, "video": data}
-    write_sample(layout, meta, data)
-    return {"row": meta}
+    return deliver(task, layout, meta, data)
 
 
 def long_row(

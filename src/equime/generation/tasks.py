@@ -168,18 +168,33 @@ def render_sample(task: RenderTask) -> dict:
         face, licence, expression = task_face(task, layout)
         frames = generator(face, row.spec())
         data = encode_mp4_bytes(frames, row.fps, crf=task.crf, preset=task.preset)
-    except EquimeError as exc:
-        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": str(exc)}}
     except Exception as exc:  # keep the run going; the reason is recorded, not lost
-        log.exception("sample %s failed", row.sample_id)
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
-    attrs = row.attributes
-    file_name = layout.video_relpath(
-        row.sample_id, row.label, attrs.get("race"), attrs.get("gender")
-    )
+        return rejection(row, exc)
+    file_name = video_file(layout, row, row.label)
     meta = metadata_row(row, file_name, face, licence, generator, hashlib.sha256(data).hexdigest())
     meta.update(expression)
+    return deliver(task, layout, meta, data)
+
+
+def rejection(row: Any, exc: Exception) -> dict:
+    """A failed video as its rejected.csv row: an EquimeError in its own words, anything else as
+    an internal error, logged with its traceback (so call it inside the `except`)."""
+    if isinstance(exc, EquimeError):
+        reason = str(exc)
+    else:
+        log.exception("video %s failed", row.sample_id)
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+    return {"rejected": {"id": row.sample_id, "path": row.face_id, "reason": reason}}
+
+
+def video_file(layout: DatasetLayout, row: Any, label: str) -> str:
+    """Where a row's video goes in the dataset (by label, race and gender)."""
+    attrs = row.attributes
+    return layout.video_relpath(row.sample_id, label, attrs.get("race"), attrs.get("gender"))
+
+
+def deliver(task: RenderTask, layout: DatasetLayout, meta: dict, data: bytes) -> dict:
+    """A finished video: written with its row by the worker, or returned for `store_result`."""
     if not task.write:
         return {"row": meta, "video": data}
     write_sample(layout, meta, data)
