@@ -107,11 +107,3 @@ def augment_frames(
         x[flip] = torch.flip(x[flip], dims=[-1])
     flat = _similarity(x.reshape(b, c * t, h, w), *_jitter(b, aug, generator, x.device))
     return flat.reshape(b, c, t, h, w)
-
-
-AUGMENTERS = {"flow": augment_flow, "frames": augment_frames}
-DEFAULT_ON = {"flow": True, "frames": False}  # frames: the paper's baselines as trained
-
-
-def augment_batch(x: torch.Tensor, input: str, generator: torch.Generator) -> torch.Tensor:
-    return AUGMENTERS[input](x, generator)

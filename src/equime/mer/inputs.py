@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from equime.errors import EquimeError
+from equime.mer.augment import augment_flow, augment_frames
 from equime.mer.clips import finish
 from equime.mer.preprocess import Preprocess
 
@@ -27,11 +28,29 @@ class InputSpec:
     to_model: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
     padded: bool  # stored clips are padded to n_frames in batches (frames) or fixed (flow)
     aligned: bool  # always aligned (flow) or only when asked (frames)
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor]  # mer.augment, training
+    augmented: bool  # augmented by default (frames: no, the paper's baselines as trained)
 
 
 INPUTS: dict[str, InputSpec] = {
-    "frames": InputSpec("frames", 64, lambda x, lengths, n: finish(x, n, lengths), True, False),
-    "flow": InputSpec("flow", 28, lambda x, lengths, n: x, False, True),
+    "frames": InputSpec(
+        "frames",
+        default_size=64,
+        to_model=lambda x, lengths, n: finish(x, n, lengths),
+        padded=True,
+        aligned=False,
+        augment=augment_frames,
+        augmented=False,
+    ),
+    "flow": InputSpec(
+        "flow",
+        default_size=28,
+        to_model=lambda x, lengths, n: x,
+        padded=False,
+        aligned=True,
+        augment=augment_flow,
+        augmented=True,
+    ),
 }
 
 

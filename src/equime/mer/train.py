@@ -25,7 +25,6 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from equime.errors import EquimeError
-from equime.mer.augment import DEFAULT_ON, augment_batch
 from equime.mer.clips import finish
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class TrainConfig:
         if self.size is None:
             self.size = get_input(self.input).default_size
         if self.augment is None:
-            self.augment = DEFAULT_ON[self.input]
+            self.augment = get_input(self.input).augmented
         checks = [
             (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
             (self.batch >= 1, f"batch {self.batch} must be >= 1"),
@@ -262,7 +261,7 @@ def fit(
         log.info("%s reads one frame: sampling %s instead of %s", cfg.model, own, sampling)
         sampling = own
     prep = make_preprocess(cfg.input, cfg.align, cfg.fps)
-    padded = get_input(cfg.input).padded
+    input_spec = get_input(cfg.input)
     threads = cfg.threads or (1 if cfg.input == "flow" else 0)
     restore = torch.get_num_threads() if threads and not cfg.threads else 0
     if threads:
@@ -283,7 +282,7 @@ def fit(
 
     def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
         data = CachedClips(
-            [paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames, padded
+            [paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames, input_spec.padded
         )
         generator = torch.Generator().manual_seed(cfg.seed)
         # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
@@ -321,7 +320,7 @@ def fit(
         for gray, lengths, y in train_loader:
             x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames, cfg.input)
             if cfg.augment:
-                x = augment_batch(x, cfg.input, jitter)
+                x = input_spec.augment(x, jitter)
             y = y.to(device)
             logits = model(x)
             loss = torch.nn.functional.cross_entropy(logits, y)
