@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 from openpyxl import Workbook
 
 
@@ -32,6 +33,28 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
         sheet.append(row)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+SAMM_LV_HEADER = [
+    "Subject",
+    "Filename",
+    "Inducement Code",
+    "Onset",
+    "Apex",
+    "Offset",
+    "Duration",
+    "Type",
+    "Action Units",
+    "Notes",
+]
+
+
+def write_samm_lv_sheet(root: Path, preamble: list[list], rows: list[list]) -> Path:
+    """SAMM Long Videos' sheet as released (SAMM_LongVideos_V2_Release.xlsx): note rows, then
+    the header and one row per interval."""
+    path = root / "SAMM_LongVideos_V2_Release.xlsx"
+    pd.DataFrame([*preamble, SAMM_LV_HEADER, *rows]).to_excel(path, header=False, index=False)
+    return path
 
 
 def make_samm(root: Path) -> Path:

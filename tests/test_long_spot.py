@@ -13,6 +13,7 @@ import cv2
 import pandas as pd
 import pytest
 import yaml
+from mer_fixtures import write_samm_lv_sheet
 
 from equime.cli import main
 from equime.verify.config import VerifyConfig
@@ -145,18 +146,6 @@ def test_spot_a_real_dataset_layout_through_its_loader(long_demo: Path, tmp_path
     folder.mkdir(parents=True)
     for k, frame in enumerate(frames, start=1):
         cv2.imwrite(str(folder / f"006_1_{k:04d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    header = [
-        "Subject",
-        "Filename",
-        "Inducement Code",
-        "Onset",
-        "Apex",
-        "Offset",
-        "Duration",
-        "Type",
-        "Action Units",
-        "Notes",
-    ]
     rows = [
         [
             "006",
@@ -173,9 +162,7 @@ def test_spot_a_real_dataset_layout_through_its_loader(long_demo: Path, tmp_path
         for i, e in enumerate(first.itertuples())
     ]
     notes = [["SAMM Long Videos", *[""] * 9]] * 9
-    pd.DataFrame([*notes, header, *rows]).to_excel(
-        tmp_path / "SAMM_LongVideos_V2_Release.xlsx", header=False, index=False
-    )
+    write_samm_lv_sheet(tmp_path, notes, rows)
     out = tmp_path / "out"
     args = [
         "spot",

@@ -34,6 +34,17 @@ def _generate(folder: Path, out: Path, *extra: str) -> Path:
     return out
 
 
+def _evaluate(experiment: dict, config: Path) -> None:
+    """`equime evaluate` on `experiment` written to `config`; the experiment's `threads: 1`
+    sets torch's thread count for the process, so the test's own is put back after."""
+    config.write_text(yaml.safe_dump(experiment))
+    threads = torch.get_num_threads()
+    try:
+        assert main(["evaluate", str(config), "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.slow
 def test_flow_transfers_across_people(tmp_path) -> None:
     """One dataset from a folder holding only the astronaut photo and one holding only Grace
@@ -58,13 +69,7 @@ def test_flow_transfers_across_people(tmp_path) -> None:
         "cache": "cache",
         "train": {"threads": 1},  # STSTNet's own lr (1e-3), 100 epochs, patience 15
     }
-    config = tmp_path / "cross.yaml"
-    config.write_text(yaml.safe_dump(experiment))
-    torch_threads = torch.get_num_threads()
-    try:
-        assert main(["evaluate", str(config), "--no-progress"]) == 0
-    finally:
-        torch.set_num_threads(torch_threads)
+    _evaluate(experiment, tmp_path / "cross.yaml")
     results = pd.read_csv(tmp_path / "results" / "results.csv")
     print(results[["train", "test", "uf1", "uar", "accuracy"]])
     assert len(results) == 2 and set(results["protocol"]) == {"cross-dataset"}
@@ -152,13 +157,7 @@ def test_megc2019_composite_preset_end_to_end(tmp_path) -> None:
         models=["ststnet"],
         train={"epochs": 2, "batch": 4, "threads": 1},
     )
-    config = tmp_path / "megc.yaml"
-    config.write_text(yaml.safe_dump(exp))
-    threads = torch.get_num_threads()
-    try:
-        assert main(["evaluate", str(config), "--no-progress"]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    _evaluate(exp, tmp_path / "megc.yaml")
     results = pd.read_csv(tmp_path / "results" / "results.csv")
     assert list(results["protocol"]) == ["loso"]
     pred = pd.read_csv(tmp_path / "results" / "predictions" / "composite__ststnet__composite.csv")

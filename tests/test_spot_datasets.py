@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mer_fixtures import write_samm_lv_sheet
 from PIL import Image
 
 from equime.errors import EquimeError
@@ -53,25 +54,12 @@ def test_casme2_long_videos(tmp_path: Path) -> None:
 
 def _sammlv(root: Path) -> None:
     notes = [["SAMM Long Videos", *[""] * 9], ["Release 2", *[""] * 9]] + [[""] * 10] * 7
-    header = [
-        "Subject",
-        "Filename",
-        "Inducement Code",
-        "Onset",
-        "Apex",
-        "Offset",
-        "Duration",
-        "Type",
-        "Action Units",
-        "Notes",
-    ]
     rows = [
         ["006", "006_1_1", 1, 566, 648, 743, 178, "Macro", "R12", ""],
         ["006", "006_1_2", 1, 1100, 1140, 1180, 81, "Micro - 1/2", "4", ""],
         ["007", "007_3_1", 3, 200, -1, 300, 101, "Macro", "1+2", "apex not coded"],
     ]
-    sheet = pd.DataFrame([*notes, header, *rows])
-    sheet.to_excel(root / "SAMM_LongVideos_V2_Release.xlsx", header=False, index=False)
+    write_samm_lv_sheet(root, notes, rows)
     _frames(root / "SAMM_longvideos" / "006_1", ["006_1_0001.jpg", "006_1_0002.jpg"])
 
 
