@@ -98,6 +98,28 @@ def test_check_smic_and_miex(tmp_path, capsys) -> None:
     assert "frame rate: unknown fps" in lines and report["apex_source"] == {"last": 6}
 
 
+def test_check_without_out_prints_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
+    """Without --out the report is printed only: nothing lands in the folder it was started in."""
+    data = make_miex(tmp_path / "m")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["datasets", "check", str(data), "--format", "miex"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "6 clips, 0 skipped" and not any(x.startswith("report:") for x in lines)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_check_with_out_names_the_json(tmp_path, capsys) -> None:
+    out = tmp_path / "reports" / "miex.json"  # a folder that does not exist yet
+    data = str(make_miex(tmp_path / "m"))
+    assert main(["datasets", "check", data, "--format", "miex", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == [f"report: {out}", "6 clips, 0 skipped"]
+    assert json.loads(out.read_text())["clips"] == 6
+
+
 @pytest.mark.parametrize("fmt", ["samm", "casme2", "casme3", "smic", "miex"])
 def test_check_on_a_folder_that_is_not_a_dataset(tmp_path, capsys, monkeypatch, fmt: str) -> None:
     (tmp_path / "photos").mkdir()

@@ -32,7 +32,7 @@ def add_parser(sub: Any) -> None:
     )
     c.add_argument(
         "--out",
-        help="the JSON report (default: datasets-check-<format>.json in the current folder)",
+        help="also write the report as JSON to this file (default: printed only)",
     )
     c.set_defaults(run=run)
 
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from equime.errors import EquimeError
+    from equime.files import write_text_atomic
     from equime.mer.datasets import get_dataset, load_options
     from equime.mer.datasets.check import check_dataset, format_report
 
@@ -67,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
         report = check_dataset(spec.name, args.path, **options)
     finally:
         quiet.setLevel(level)
-    out = Path(args.out) if args.out else Path(f"datasets-check-{spec.name}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     lines = format_report(report)
-    print("\n".join([*lines[:-1], f"report: {out}", lines[-1]]))
+    if args.out:  # JSON only when asked for: a check writes nothing where it was started
+        out = Path(args.out)
+        write_text_atomic(out, json.dumps(report, indent=2, default=str) + "\n")
+        lines = [*lines[:-1], f"report: {out}", lines[-1]]
+    print("\n".join(lines))
     return 0 if report["usable"] else 1

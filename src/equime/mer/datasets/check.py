@@ -1,6 +1,7 @@
 """What a researcher needs to know about a dataset before training on it, read the way the
 loaders read it: clips per label and subject, rows left out and why, sheet corrections applied,
-apexes to be estimated, frame rate. `equime datasets check` prints it and writes it as JSON."""
+apexes to be estimated, frame rate. `equime datasets check` prints it, and writes it as JSON
+with `--out`."""
 
 from __future__ import annotations
 
