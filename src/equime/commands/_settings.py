@@ -16,6 +16,8 @@ GENERATOR_FLAGS = {
     "asymmetry": "asymmetry",
     "appearance": "appearance",
     "blink_rate": "blink_rate",
+    "motion": "motion",
+    "variation": "variation",
     "model": "model",
     "pipeline": "pipeline",
     "steps": "steps",
@@ -50,6 +52,16 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add("--asymmetry", type=float, help="warp: eps_X left/right AU asymmetry (default 0.1)")
     add("--appearance", type=float, help="warp: depth of AU furrows and wrinkles (default 1)")
     add("--blink-rate", type=float, help="warp: eps_X blinks per second (default 0: none)")
+    add(
+        "--motion",
+        help="warp: where AU motion comes from: data (default: a model fitted on real faces) "
+        "or table (the hand-written FACS table)",
+    )
+    add(
+        "--variation",
+        type=float,
+        help="warp: per-person spread of each AU's motion pattern (default 0.15; 0: none)",
+    )
     add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
     add(
         "--pipeline",

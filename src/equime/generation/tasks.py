@@ -272,6 +272,7 @@ def metadata_row(
         "au_timing": timing_text(row.au_timelines) if known else "",
         "timing_source": timing,
         **getattr(generator, "row_fields", {}),
+        **(generator.face_fields(face) if hasattr(generator, "face_fields") else {}),
         **attribute_values(row.attributes),
         "face_notes": "; ".join(face.notes),
         "sha256": sha256,

@@ -26,6 +26,8 @@ import numpy as np
 from equime.errors import EquimeError
 from equime.faces import regions as r
 from equime.facs.aus import AUS, parse_code
+from equime.facs.magnitudes import E_SOURCE
+from equime.synth.motion_source import UnitMotion, register_motion_source
 
 
 def _idx(*sets: tuple[int, ...] | dict[str, tuple[int, ...]]) -> tuple[int, ...]:
@@ -231,32 +233,8 @@ def full_displacement(number: int) -> float:
     return max(float(np.hypot(m.up, m.out)) for m in MOTIONS[number].moves)
 
 
-# Where each E magnitude comes from. Directions follow the FACS manual's appearance changes (Ekman,
-# Friesen & Hager 2002). Magnitudes: 3-D motion studies of maximal voluntary movements in healthy
-# adults put the largest displacements at the mouth (lip corners in a maximal smile, about 1 cm)
-# and a few mm at the brows and lids (Coulson et al. 2000, Ann Otol Rhinol Laryngol 109:478;
-# Sforza et al. 2010, J Craniomaxillofac Surg 38:409); each AU's E motion is set inside that range
-# for its region, as below ("mm" at 63 mm per IOD).
-FULL_SOURCE: dict[int, str] = {
-    1: "inner brow lift ~8 mm (brow lifts of 3-D studies)",
-    2: "outer brow lift ~8 mm (as AU1)",
-    4: "brow lowered and drawn in ~7 mm (brow range of 3-D studies)",
-    5: "upper lid lift ~4 mm (lid aperture grows by a few mm)",
-    6: "cheek / lower lid lift ~4 mm (infraorbital markers in smiles)",
-    7: "lower lid lift ~3 mm (lid tightening narrows the aperture)",
-    9: "nose wing lift ~5 mm (alar markers in sneers)",
-    10: "upper lip lift ~5 mm",
-    12: "lip corner up and out ~9 mm (commissure in maximal smiles, ~1 cm)",
-    14: "lip corner in ~4 mm",
-    15: "lip corner down ~6 mm",
-    16: "lower lip down ~4 mm",
-    17: "chin boss up ~4 mm",
-    20: "lip corner out ~6 mm",
-    23: "lips narrowed ~2 mm each, corners drawn in ~2 mm",
-    24: "lips pressed ~2 mm each",
-    25: "lower lip parts ~3 mm",
-    26: "chin down ~8 mm (a slight jaw drop; AU27 is the wide one)",
-}
+# Where each E magnitude comes from: `equime.facs.magnitudes` (shared with the data motion).
+FULL_SOURCE = E_SOURCE
 
 
 def motion(code: str) -> AUMotion:
@@ -294,6 +272,13 @@ def landmark_motion(landmarks: np.ndarray, code: str) -> tuple[np.ndarray, np.nd
     disp = frame.to_pixels(np.array([total[i] for i in moving]).reshape(-1, 2))
     held = np.array(sorted((set(spec.hold) | other_side) - set(total)), dtype=np.int64)
     return moving, disp, held
+
+
+@register_motion_source("table")
+def table_motion(landmarks: np.ndarray, code: str) -> UnitMotion:
+    """The hand-written table as a motion source (`--motion table`)."""
+    moving, disp, held = landmark_motion(landmarks, code)
+    return UnitMotion(moving, disp, held, motion(code).sigma * r.face_frame(landmarks).iod)
 
 
 def check_catalogue() -> None:

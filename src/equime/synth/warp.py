@@ -31,8 +31,10 @@ from equime.faces import regions
 from equime.faces.face import Face
 from equime.facs.aus import check_intensity, normalise_code, parse_code
 from equime.synth import appearance
-from equime.synth.au_motion import LIP_GAP_AUS, landmark_motion, motion, response
+from equime.synth.au_motion import LIP_GAP_AUS, response
 from equime.synth.base import SynthSpec, register_generator
+from equime.synth.motion_source import DEFAULT, motion_source
+from equime.synth.variation import Variation, person_variation, vary
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
@@ -49,14 +51,21 @@ def _gauss(coords: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(d * d * np.float32(-0.5 / sigma**2))
 
 
-def au_field(landmarks: np.ndarray, code: str, size: int) -> np.ndarray:
-    """Backward displacement field (size, size, 2) float32 for one AU code at intensity 1.0.
+def au_field(
+    landmarks: np.ndarray,
+    code: str,
+    size: int,
+    source: str = DEFAULT,
+    variation: Variation | None = None,
+) -> np.ndarray:
+    """Backward displacement field (size, size, 2) float32 for one AU code at intensity 1.0, from
+    motion source `source` (`synth.motion_source`), varied for the person when `variation` is set.
 
     Sampling the image at `grid + field` moves each landmark by its displacement (to first order).
     """
-    moving, disp, held = landmark_motion(landmarks, code)
-    sigma = motion(code).sigma * regions.face_frame(landmarks).iod
-    return splat_field(landmarks, moving, disp, held, sigma, size)
+    unit = motion_source(source)(landmarks, code)
+    disp = unit.disp if variation is None else vary(landmarks, unit.moving, unit.disp, variation)
+    return splat_field(landmarks, unit.moving, disp, unit.held, unit.sigma, size)
 
 
 def splat_field(
@@ -270,7 +279,7 @@ class WarpGenerator:
     """Landmark-driven warp of the neutral face; CPU only, deterministic, fast."""
 
     name = "warp"
-    version = "2.0"  # 2.0: linear intensity, per-AU timing, appearance, asymmetry, blinks
+    version = "3.0"  # 3.0: motion from real faces (`data`), per-person variation
 
     def __init__(
         self,
@@ -281,7 +290,10 @@ class WarpGenerator:
         asymmetry: float = 0.1,
         appearance: float = 1.0,
         blink_rate: float = 0.0,
+        motion: str = DEFAULT,
+        variation: float = 0.15,
     ) -> None:
+        motion_source(motion)  # an unknown source fails here, before any work
         for key, value in (
             ("strength", strength),
             ("head_motion_px", head_motion_px),
@@ -290,6 +302,7 @@ class WarpGenerator:
             ("asymmetry", asymmetry),
             ("appearance", appearance),
             ("blink_rate", blink_rate),
+            ("variation", variation),
         ):
             if not np.isfinite(value) or value < 0:
                 raise EquimeError(f"warp option {key}={value} must be a number >= 0")
@@ -302,6 +315,8 @@ class WarpGenerator:
         self.asymmetry = float(asymmetry)  # each AU's halves differ by up to +-this share
         self.appearance = float(appearance)  # furrows, wrinkles, mouth interior (0: motion only)
         self.blink_rate = float(blink_rate)  # blinks per second (AU45), as eps_X
+        self.motion = str(motion)  # where AU motion comes from (`synth.motion_source`)
+        self.variation = float(variation)  # per-person spread of each AU's pattern (0: none)
         self._fields: OrderedDict[tuple[str, bytes, int, str], np.ndarray] = OrderedDict()
         self._exprs: OrderedDict[tuple, ExpressionField] = OrderedDict()
         self._heads: dict[tuple[str, bytes, int], HeadBasis] = {}
@@ -314,12 +329,25 @@ class WarpGenerator:
     def _face_key(face: Face) -> tuple[str, bytes, int]:
         return (face.face_id, np.asarray(face.landmarks, np.float32).tobytes(), face.size)
 
+    def person(self, face: Face) -> Variation | None:
+        """How this face's motion differs from the model's (None when `variation` is 0)."""
+        return person_variation(face.face_id, self.variation) if self.variation > 0 else None
+
+    @property
+    def row_fields(self) -> dict[str, str]:
+        return {"motion_source": self.motion}
+
+    def face_fields(self, face: Face) -> dict[str, str]:
+        """Metadata of one video that depends on its face: the person's motion variation."""
+        person = self.person(face)
+        return {"motion_variation": person.record() if person else ""}
+
     def unit_field(self, face: Face, code: str) -> np.ndarray:
         """au_field for one face, cached per (face, code): a video reuses them for every Z."""
         key = (*self._face_key(face), code)
         field = self._fields.get(key)
         if field is None:
-            field = au_field(face.landmarks, code, face.size)
+            field = au_field(face.landmarks, code, face.size, self.motion, self.person(face))
             self._fields[key] = field
             if len(self._fields) > _CACHE_SIZE:
                 self._fields.popitem(last=False)

@@ -12,15 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from equime.faces import regions
-
-STABLE = tuple(
-    sorted(
-        (set(regions.FACE_OVAL) - set(regions.JAW_LINE) - set(regions.CHIN))
-        | set(regions.NOSE_BRIDGE)
-        | set(regions.EYE_CORNERS["R"])
-        | set(regions.EYE_CORNERS["L"])
-    )
-)
+from equime.faces.regions import STABLE
 
 
 def _similarity_residual(points: np.ndarray, ref: np.ndarray) -> np.ndarray:
