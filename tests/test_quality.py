@@ -22,6 +22,7 @@ from equime.quality.base import BUILD_COUNTS, build_metrics
 from equime.quality.brisque import Brisque, load_svr, model_dir
 from equime.quality.consecutive import psnr_pairs, ssim_pairs
 from equime.quality.tv import total_variation
+from equime.video.mp4 import write_mp4
 
 BRISQUE_TOLERANCE = 0.05  # BRISQUE points; the package's scale is 0-100
 
@@ -316,12 +317,21 @@ def test_a_broken_video_is_reported_and_the_rest_measured(demo_dataset, tmp_path
     assert json.loads((out / "quality.json").read_text())["failed"].keys() == {"broken"}
 
 
-def test_user_errors_are_one_line(tmp_path, capsys):
-    assert main(["quality", str(tmp_path / "missing"), "--no-progress"]) == 2
+def test_user_errors_are_one_line_and_leave_nothing(tmp_path, capsys, monkeypatch):
+    """A missing or empty input (or reference) is refused before anything is created: no
+    quality_<name> folder (nor its .tmp) in the working directory, no --out folder."""
+    monkeypatch.chdir(tmp_path)  # where a folder that is not an EquiME dataset reports by default
     (tmp_path / "empty").mkdir()
-    assert main(["quality", str(tmp_path / "empty"), "--no-progress"]) == 2
+    (tmp_path / "clips").mkdir()
+    frames = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), np.uint8)
+    write_mp4(tmp_path / "clips" / "a.mp4", frames, 24)
+    before = sorted(tmp_path.rglob("*"))
+    reference = ["--reference", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]
+    for argv in (["missing"], ["empty"], ["clips", *reference]):
+        assert main(["quality", str(tmp_path / argv[0]), *argv[1:], "--no-progress"]) == 2
+        assert sorted(tmp_path.rglob("*")) == before, argv
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("equime: error:") for line in err)
+    assert len(err) == 3 and all(line.startswith("equime: error:") for line in err)
 
 
 # --- the paper's definitions against the authors' script, written out directly -------------

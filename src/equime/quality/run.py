@@ -20,6 +20,7 @@ from equime.errors import EquimeError
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.quality.base import DEFINITIONS, METRIC_ORDER, QualityOptions
 from equime.quality.measure import measure_folder
+from equime.quality.readers import find_clips
 from equime.quality.report import (
     deviation,
     deviation_md,
@@ -153,15 +154,38 @@ def run_quality(
     path = Path(path)
     if not path.is_dir():
         raise EquimeError(f"{path}: not a folder")
+    # the inputs are checked before anything is created: a folder with no clips leaves nothing
+    find_clips(path)
+    if reference and _load_earlier(Path(reference), options) is None:
+        find_clips(Path(reference))
     out = Path(out) if out else default_out(path)
-    tmp = out / ".tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
 
     main = measure(path, options, workers, progress)
     ref = measure(Path(reference), options, workers, progress, reuse=True) if reference else None
     if ref is not None and ref.name == main.name:
         ref.name = f"{ref.name} (reference)"
 
+    tmp = out / ".tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_report(path, out, tmp, main, ref, options, reference)
+    finally:
+        if tmp.is_dir() and not any(tmp.iterdir()):
+            tmp.rmdir()
+    if main.reader == "equime":
+        _add_metadata_columns(path, main.table)
+    return out / "quality.md"
+
+
+def _write_report(
+    path: Path,
+    out: Path,
+    tmp: Path,
+    main: Measured,
+    ref: Measured | None,
+    options: QualityOptions,
+    reference: str | Path | None,
+) -> None:
     _write_table(main.table, out / "quality", tmp)
     summary = main.summary.assign(definition=options.definition)
     write_text_atomic(out / "summary.csv", summary.to_csv(index=False), tmp)
@@ -202,11 +226,6 @@ def run_quality(
         ),
     }
     write_text_atomic(out / "quality.json", json.dumps(info, indent=2, default=str), tmp)
-    if not any(tmp.iterdir()):
-        tmp.rmdir()
-    if main.reader == "equime":
-        _add_metadata_columns(path, main.table)
-    return out / "quality.md"
 
 
 def _add_metadata_columns(root: Path, table: pd.DataFrame) -> None:
