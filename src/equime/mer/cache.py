@@ -22,8 +22,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from equime.errors import EquimeError
-from equime.mer.clips import frames_to_tensor, gray_resize, read_frames
+from equime.mer.clips import (
+    frames_to_tensor,
+    gray_resize,
+    read_frames,
+    row_frame_files,
+    row_frames,
+)
 from equime.mer.preprocess import Preprocess, prep_digest
 from equime.mer.sampling import sample_indices, source_length
 
@@ -44,16 +49,9 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _frame_files(row: pd.Series) -> list[Path] | None:
-    from equime.video.frames import frame_files
-
-    source = Path(row["source"])
-    return frame_files(source) if source.is_dir() else None
-
-
 def clip_key(row: pd.Series, indices: list[int], size: int) -> str:
     source = Path(row["source"])
-    files = _frame_files(row)
+    files = row_frame_files(row)
     digest = hashlib.sha256(f"v{CACHE_VERSION}|{size}|{indices}".encode())
     if files is None:
         digest.update(_file_digest(source).encode())
@@ -62,16 +60,6 @@ def clip_key(row: pd.Series, indices: list[int], size: int) -> str:
             stat = files[i].stat()
             digest.update(f"|{files[i].name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
-
-
-def row_frames(row: pd.Series, indices: list[int]) -> np.ndarray:
-    """(len(indices), H, W, 3) uint8: the row's frames at these positions (repeats allowed)."""
-    unique = sorted(set(indices))
-    frames = read_frames(row["source"], unique, files=_frame_files(row))
-    if len(frames) != len(unique):
-        raise EquimeError(f"{row['source']}: {len(frames)} of {len(unique)} frames could be read")
-    where = {p: k for k, p in enumerate(unique)}
-    return frames[[where[i] for i in indices]]
 
 
 def gray_clip(frames: np.ndarray, size: int) -> np.ndarray:
@@ -117,7 +105,7 @@ def prepare_clip(
 
 def decode_clip(row: pd.Series, indices: list[int], size: int) -> np.ndarray:
     """Decode the chosen frames and convert them exactly as `mer.clips.preprocess` would."""
-    frames = read_frames(row["source"], indices, files=_frame_files(row))
+    frames = read_frames(row["source"], indices, files=row_frame_files(row))
     parts = []
     with torch.no_grad():
         for start in range(0, len(frames), CHUNK):

@@ -12,6 +12,7 @@ z-scoring), so a short clip is not scaled by how much padding it got.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,9 @@ import torch.nn.functional as F
 
 from equime.errors import EquimeError
 from equime.video.frames import frame_files, read_image
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as OpenCV and Keras use
 EPS = 1e-6
@@ -99,6 +103,23 @@ def read_frames(
     if not source.is_file():
         raise EquimeError(f"{source}: video not found")
     return _read_video(source, indices)
+
+
+def row_frame_files(row: pd.Series) -> list[Path] | None:
+    """The frame images of a table row whose source is a frame folder (natural order); None for a
+    video file."""
+    source = Path(row["source"])
+    return frame_files(source) if source.is_dir() else None
+
+
+def row_frames(row: pd.Series, indices: list[int]) -> np.ndarray:
+    """(len(indices), H, W, 3) uint8: the row's frames at these positions (repeats allowed)."""
+    unique = sorted(set(indices))
+    frames = read_frames(row["source"], unique, files=row_frame_files(row))
+    if len(frames) != len(unique):
+        raise EquimeError(f"{row['source']}: {len(frames)} of {len(unique)} frames could be read")
+    where = {p: k for k, p in enumerate(unique)}
+    return frames[[where[i] for i in indices]]
 
 
 def _read_video(path: Path, indices: list[int] | None) -> np.ndarray:

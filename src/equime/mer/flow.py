@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from equime.faces.align import similarity_matrix
+from equime.mer.clips import row_frames
 from equime.mer.preprocess import Aligner, Preprocess, fps_of, onset_position, time_indices, warp
 
 ESTIMATE_FPS = 50.0  # apex candidates per second of real time
@@ -111,7 +112,6 @@ def apex_candidates(row: pd.Series, total: int) -> list[int]:
 def prepare_flow(row: pd.Series, prep: Preprocess, size: int) -> tuple[np.ndarray, dict]:
     """(3, size, size) float32 flow input of one clip, and what was used (apex, estimated,
     aligned)."""
-    from equime.mer.cache import row_frames
     from equime.mer.sampling import source_length
 
     total = source_length(row)
