@@ -41,4 +41,5 @@ def data_motion(landmarks: np.ndarray, code: str) -> UnitMotion:
         disp[moving] * weight[moving, None],
         np.array(sorted(held), dtype=np.int64),
         SIGMA * regions.face_frame(pts).iod,
+        exact=True,
     )

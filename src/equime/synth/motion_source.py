@@ -29,6 +29,7 @@ class UnitMotion:
     disp: np.ndarray  # (n, 2) their displacement in px
     held: np.ndarray  # (m,) landmark indices pinned in place
     sigma: float  # px: how far the skin around a control point is dragged along
+    exact: bool = False  # the field passes through every control point (dense meshes)
 
 
 MotionSource = Callable[[np.ndarray, str], UnitMotion]  # (landmarks (478, 2) px, code) -> motion

@@ -38,6 +38,7 @@ from equime.synth.variation import Variation, person_variation, vary
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
+RIDGE = 1e-3  # regularisation of the exact splat weights (no ringing between dense control points)
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
 INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
@@ -65,7 +66,7 @@ def au_field(
     """
     unit = motion_source(source)(landmarks, code)
     disp = unit.disp if variation is None else vary(landmarks, unit.moving, unit.disp, variation)
-    return splat_field(landmarks, unit.moving, disp, unit.held, unit.sigma, size)
+    return splat_field(landmarks, unit.moving, disp, unit.held, unit.sigma, size, unit.exact)
 
 
 def splat_field(
@@ -75,9 +76,14 @@ def splat_field(
     held: np.ndarray,
     sigma: float,
     size: int,
+    exact: bool = False,
 ) -> np.ndarray:
     """Dense backward field that moves landmarks `moving` by `disp` (px) and keeps `held` and the
-    face outline in place (normalised separable Gaussian splats of width `sigma` px)."""
+    face outline in place (normalised separable Gaussian splats of width `sigma` px).
+
+    `exact`: the splat weights are solved for (ridge-regularised) so that the field at every
+    control point is its displacement (dense meshes, where neighbours would otherwise average
+    each other out); else the displacements are splatted as they are and rescaled on average."""
     held = np.array(sorted(set(held) | (set(regions.FACE_OVAL) - set(moving))), dtype=np.int64)
     pts = np.asarray(landmarks, np.float32)
     axis = np.arange(size, dtype=np.float32)
@@ -85,15 +91,33 @@ def splat_field(
     gx_h, gy_h = _gauss(axis, pts[held, 0], sigma), _gauss(axis, pts[held, 1], sigma)
     den = gy_m @ gx_m.T + HOLD_WEIGHT * (gy_h @ gx_h.T)
     np.maximum(den, 1.0, out=den)
+    weights = np.asarray(disp, np.float64)
+    if exact:
+        weights = _exact_weights(pts, moving, held, weights, sigma)
     field = np.empty((size, size, 2), np.float32)
     for c in range(2):
-        field[..., c] = -((gy_m * disp[:, c].astype(np.float32)) @ gx_m.T) / den
+        field[..., c] = -((gy_m * weights[:, c].astype(np.float32)) @ gx_m.T) / den
+    if exact:
+        return field
     # Neighbours and pins dilute the splats; rescale so the moving landmarks travel, on average,
     # exactly the distance the motion table gives (the table then means what it says).
     at = np.clip(np.round(pts[moving]).astype(np.int64), 0, size - 1)
     reached = -field[at[:, 1], at[:, 0]]
     gain = float((disp * disp).sum() / max(float((reached * disp).sum()), 1e-6))
     return field * np.float32(min(gain, MAX_GAIN))
+
+
+def _exact_weights(
+    pts: np.ndarray, moving: np.ndarray, held: np.ndarray, disp: np.ndarray, sigma: float
+) -> np.ndarray:
+    """Splat weights w (n, 2) with field(p_i) = disp_i at the moving points: K w = disp with
+    K_ij = g(p_i, p_j) / den(p_i), den as in `splat_field`, solved with a small ridge."""
+    p = pts[moving].astype(np.float64)
+    g = np.exp(-0.5 * ((p[:, None] - p[None]) ** 2).sum(-1) / sigma**2)
+    gh = np.exp(-0.5 * ((p[:, None] - pts[held][None].astype(np.float64)) ** 2).sum(-1) / sigma**2)
+    den = np.maximum(g.sum(1) + HOLD_WEIGHT * gh.sum(1), 1.0)
+    k = g / den[:, None]
+    return np.linalg.solve(k.T @ k + RIDGE * np.eye(len(p)), k.T @ disp)
 
 
 def blink_field(landmarks: np.ndarray, size: int, closure: float = 0.9) -> np.ndarray:
