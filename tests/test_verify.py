@@ -238,15 +238,11 @@ def test_flow_removes_head_motion_and_keeps_an_au(demo_faces) -> None:
         {"1": 0.32, "2": 0.35, "5": 0.36, "26": 0.43},  # the demo astronaut's surprise
         {"6": 0.3, "12": 0.3},
         {"R12": 0.3, "R14": 0.35},
-        {"26": 1.0},  # a full jaw drop: the plain fit misreads its lip gap
     ],
 )
 def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> None:
     """Flow adds up: an AU set rendered on a real face is read back as that set (every AU above the
-    least activation, near the share of its motion that was shown, no other AU above it). The
-    robust fit is what keeps a full jaw drop's dark lip gap (the image changes there without
-    moving, so flow is wrong at a few points) from reading as a lip AU: AU14 on the astronaut,
-    AU10 on Grace Hopper with a plain fit."""
+    least activation, near the share of its motion that was shown, no other AU above it)."""
     from equime.facs.aus import parse_code
     from equime.synth.au_motion import response
     from equime.synth.warp import WarpGenerator
@@ -254,7 +250,6 @@ def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> No
     from equime.verify.geometry import by_number, fit_activations
 
     cfg = VerifyConfig()
-    plain_strays = []  # the largest unrequested AU of a plain (not robust) fit, per face
     for face in demo_faces:
         flow = _face_flow(face)
         basis = flow_templates(
@@ -266,16 +261,54 @@ def test_flow_templates_read_an_au_combination_back(demo_faces, aus: dict) -> No
         read = dict(zip(numbers, act[0], strict=True))
         measured = {n for n, v in read.items() if v >= cfg.min_activation}
         assert measured == wanted, (face.face_id, act.round(2))
-        _, plain = by_number(fit_activations(shown[None], basis), basis)
-        strays = [i for i, n in enumerate(numbers) if n not in wanted]
-        plain_strays.append(float(plain[0, strays].max()))
         for code, value in aus.items():  # the share of the AU's unit motion, within 40 %
             shown = response(code, value)
             assert abs(read[parse_code(code)[1]] - shown) < 0.4 * shown, (code, act.round(2))
-    print(f"\n{aus}: plain fit's largest stray per face {np.round(plain_strays, 3)}")
-    if aus == {"26": 1.0}:  # without the robust fit the jaw drop's lip gap reads as a lip AU
-        # measured 0.302 (AU14, astronaut; 2.5x the bound) and 0.144 (AU10, Grace Hopper)
-        assert max(plain_strays) >= cfg.min_activation, plain_strays
+
+
+def _shadow(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    """A soft black spot (Gaussian, sigma `radius` pixels) laid on the image: it darkens, moves
+    nothing."""
+    yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
+    spot = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * radius**2))
+    return (image * (1 - spot[..., None])).round().astype(np.uint8)
+
+
+def test_robust_fit_is_needed_where_the_image_changes_without_moving(demo_faces) -> None:
+    """A shadow falls on the left brow at the apex of a smile: the image changes there but nothing
+    moves, so flow is wrong at a few points (as at the dark gap of parting lips, or a glint). A
+    plain NNLS fit bends other AUs to explain those points and reads one above the least
+    activation; the robust fit (`VerifyConfig.robust`) reads the smile alone, at its share. (The
+    surprise renders above no longer show this on the current warp: their plain fits' strays
+    stay below the least activation.)"""
+    from equime.synth.au_motion import response
+    from equime.synth.warp import WarpGenerator
+    from equime.verify.flow import flow_templates
+    from equime.verify.geometry import by_number, fit_activations
+
+    cfg = VerifyConfig()
+    for face in demo_faces:
+        flow = _face_flow(face)
+        basis = flow_templates(
+            face.image, face.landmarks, flow, cfg.template_intensity, cfg.min_motion
+        )
+        apex = WarpGenerator().apex_frame(face, {"12": 0.5})
+        shown = flow(_shadow(apex, face.landmarks[107, :2], 6.0))  # 107: a left-brow point
+        numbers, robust = by_number(fit_activations(shown[None], basis, cfg.robust), basis)
+        _, plain = by_number(fit_activations(shown[None], basis), basis)
+        smile = numbers.index(12)
+        strays = [i for i, n in enumerate(numbers) if n != 12]
+        plain_stray, robust_stray = plain[0, strays].max(), robust[0, strays].max()
+        print(
+            f"\n{face.face_id}: AU12 robust {robust[0, smile]:.3f} (shown {response('12', 0.5)}); "
+            f"largest other AU: plain {plain_stray:.3f}, robust {robust_stray:.3f}"
+        )
+        # measured at 3ac36bb (py-feat motion source): plain 0.198 (astronaut) and 0.173 (Grace
+        # Hopper) against the least activation 0.12; robust 0.026 and 0.024 against 0.06
+        assert plain_stray >= cfg.min_activation, (face.face_id, plain.round(2))
+        assert robust_stray < cfg.min_activation / 2, (face.face_id, robust.round(2))
+        shown_share = response("12", 0.5)
+        assert abs(robust[0, smile] - shown_share) < 0.4 * shown_share, robust.round(2)
 
 
 # --- a real dataset ------------------------------------------------------------------------------
