@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
         choices=READOUTS,
         default=READOUTS[0],
         help="AU read-out: optical flow on AU templates (default), landmark geometry on AU "
-        "templates, or MediaPipe blendshapes",
+        "templates, landmark geometry on the real-data AU model (mesh), or MediaPipe blendshapes",
     )
     p.add_argument("--every", type=int, default=1, help="read every k-th frame (default 1)")
     p.add_argument("--lead-in", type=float, default=0.25, help="neutral share at the clip start")

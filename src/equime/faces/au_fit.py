@@ -57,14 +57,27 @@ def displacements(landmarks: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_activations(disp: np.ndarray, basis: Basis, robust: float = 0.0) -> np.ndarray:
+def fit_activations(
+    disp: np.ndarray, basis: Basis, robust: float = 0.0, ridge: float = 0.0
+) -> np.ndarray:
     """(n, codes) non-negative least-squares activations per frame (NaN where no face).
 
     `robust` > 0: iteratively reweighted, so a point whose residual is more than `robust` times the
     frame's median residual counts less (weight sqrt(k * median / r), Huber-like). Where the image
     changes without moving (the dark gap of parting lips, a glint), flow is wrong at a few points;
-    a plain fit bends other AUs to explain them (a jaw drop then read AU24 too)."""
+    a plain fit bends other AUs to explain them (a jaw drop then read AU24 too).
+
+    `ridge` > 0 adds ridge * |a|^2 to the objective: every unit of activation costs the same, so a
+    residual is not explained by a large activation of an AU whose whole motion is tiny."""
     from scipy.optimize import nnls
+
+    pad = np.sqrt(ridge) * np.eye(len(basis.codes))
+    zeros = np.zeros(len(basis.codes) if ridge > 0 else 0)
+
+    def solve(m: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if ridge > 0:
+            m, y = np.vstack([m, pad]), np.concatenate([y, zeros])
+        return nnls(m, y)[0]
 
     out = np.full((len(disp), len(basis.codes)), np.nan)
     for t, d in enumerate(disp):
@@ -73,11 +86,11 @@ def fit_activations(disp: np.ndarray, basis: Basis, robust: float = 0.0) -> np.n
         y = d[basis.rows].reshape(-1)
         if basis.project is not None:
             y = basis.project @ y
-        a = nnls(basis.matrix, y)[0]
+        a = solve(basis.matrix, y)
         for _ in range(_IRLS_ROUNDS if robust > 0 else 0):
             r = np.linalg.norm((y - basis.matrix @ a).reshape(-1, 2), axis=1)
             w = np.repeat(np.sqrt(np.minimum(1.0, robust * np.median(r) / np.maximum(r, 1e-12))), 2)
-            a = nnls(basis.matrix * w[:, None], y * w)[0]
+            a = solve(basis.matrix * w[:, None], y * w)
         out[t] = a
     return out
 

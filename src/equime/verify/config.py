@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from equime.errors import EquimeError
 
 VERIFY_VERSION = "3.1"  # 3.1: second opinion (FACS region directions, `verify.directions`)
-READOUTS = ("flow", "landmarks", "blendshapes")
+READOUTS = ("flow", "landmarks", "mesh", "blendshapes")
 
 
 def _choices(names: tuple[str, ...]) -> str:

@@ -1,7 +1,8 @@
 """AU read-out, step 2: per-AU activation curves relative to the neutral lead-in, smoothed, with
-each AU's baseline noise. Three read-outs (a registry, `READOUTS`): `flow` (default: AU activations
+each AU's baseline noise. Four read-outs (a registry, `READOUTS`): `flow` (default: AU activations
 fitted to the face's optical flow, `verify.flow`), `landmarks` (fitted to the landmark geometry,
-`verify.geometry`) and `blendshapes` (below).
+`verify.geometry`), `mesh` (landmark geometry on the real-data model's basis, `faces.au_readout`)
+and `blendshapes` (below).
 
 Blendshapes:
 activation_AU(t) = mean over the AU's blendshapes of (score(t) - mean score over the lead-in), on
@@ -136,6 +137,27 @@ def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUC
     return _activation_curves(readout, geometry.fit_activations(disp, basis), basis, cfg)
 
 
+def mesh_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
+    """Landmark geometry -> AU curves on the real-data model's basis (`faces.au_readout`): no
+    template is rendered, so nothing of the generator enters the read-out."""
+    from equime.faces.au_fit import displacements, fit_activations
+    from equime.faces.au_readout import RIDGE, mesh_basis
+    from equime.verify import geometry
+
+    n_lead = lead_in_count(readout, cfg)
+    lead = np.flatnonzero(readout.detected[:n_lead])
+    if len(lead) == 0:
+        raise EquimeError("no face in the lead-in: the mesh read-out has no reference")
+    ref = np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
+    basis = mesh_basis(ref)
+    disp = displacements(readout.landmarks, ref)
+    modes = min(cfg.jitter_modes, len(lead) // 10)
+    if modes:
+        basis = geometry.without_jitter(basis, disp[lead], modes)
+    act = fit_activations(disp, basis, robust=cfg.robust, ridge=RIDGE)
+    return _activation_curves(readout, act, basis, cfg)
+
+
 def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
     """Optical flow -> AU curves: NNLS activations on flow templates (`verify.flow`)."""
     from equime.verify import geometry
@@ -198,6 +220,7 @@ SAME_MOTION = 0.9  # cosine between two AUs' templates (flow or landmarks) above
 READOUTS: dict[str, Callable[..., AUCurves]] = {
     "flow": flow_curves,
     "landmarks": landmark_curves,
+    "mesh": mesh_curves,
     "blendshapes": blendshape_curves,
 }
 
