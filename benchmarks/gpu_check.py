@@ -149,6 +149,8 @@ def warp_bench(face: Face, videos: int) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     return {
         "videos": videos,
+        "frames": videos * cfg.n_frames,
+        "seconds": round(seconds, 3),
         "videos_per_s": round(videos / seconds, 2),
         "frames_per_s": round(videos * cfg.n_frames / seconds, 1),
     }
