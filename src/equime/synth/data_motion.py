@@ -18,7 +18,7 @@ from equime.facs.aus import parse_code
 from equime.synth.au_motion import table_motion
 from equime.synth.motion_source import UnitMotion, register_motion_source
 
-SIGMA = 0.08  # IOD: about the mesh's vertex spacing inside the face
+SIGMA = 0.1  # IOD: about the mesh's vertex spacing inside the face
 _IRIS = tuple(i for side in ("R", "L") for i in regions.IRIS[side])
 
 

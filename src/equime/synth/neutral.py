@@ -23,6 +23,9 @@ from equime.faces.face import Face
 from equime.facs.aus import parse_code
 from equime.synth.warp import _limit_folding, au_field
 
+# The undo keeps the hand-written table: its smile undo was tuned against the blendshape check; a
+# neutraliser that reads every AU with the real-data model is the start-face issue's work.
+UNDO_SOURCE = "table"
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 5  # at most this many rounds (2.5 E in all)
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
@@ -57,7 +60,9 @@ def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 def _undo(face: Face, codes: dict[str, float], k: float) -> np.ndarray:
     size = face.size
-    total = -sum(np.float32(k * w) * au_field(face.landmarks, c, size) for c, w in codes.items())
+    total = -sum(
+        np.float32(k * w) * au_field(face.landmarks, c, size, UNDO_SOURCE) for c, w in codes.items()
+    )
     total = _limit_folding(np.asarray(total, np.float32))
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     grid = np.stack([xs + total[..., 0], ys + total[..., 1]], -1)

@@ -2,7 +2,8 @@
 
 Each face gets, from its own id (seeded, so the same face always moves the same way), a scale
 (log-normal, SD `spread`) and a small turn (normal, SD `spread` / 2 radians) per face region; a
-landmark's motion is scaled and turned by its distance-weighted mix of the regions' values, then
+landmark's motion is scaled and turned (mirrored on the other half of the face) by its
+distance-weighted mix of the regions' values, then
 the whole AU is brought back to its own largest displacement, so intensity keeps its one meaning
 (the documented E displacement) while the pattern differs from person to person. Recorded per video
 in the metadata column `motion_variation`.
@@ -69,7 +70,10 @@ def vary(landmarks: np.ndarray, moving: np.ndarray, disp: np.ndarray, var: Varia
     w = np.exp(-0.5 * (d2 - d2.min(1, keepdims=True)))
     w /= w.sum(1, keepdims=True)
     scale = w @ np.array([var.scale[n] for n in names])
-    turn = w @ np.array([var.turn[n] for n in names])
+    # mirrored across the midline: a person's variation is symmetric (asymmetry is its own knob)
+    turn = (
+        w @ np.array([var.turn[n] for n in names]) * np.sign(regions.midline_distance(pts))[moving]
+    )
     c, s = np.cos(turn), np.sin(turn)
     out = np.stack([c * disp[:, 0] - s * disp[:, 1], s * disp[:, 0] + c * disp[:, 1]], 1)
     out *= scale[:, None]

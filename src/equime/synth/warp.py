@@ -38,7 +38,7 @@ from equime.synth.variation import Variation, person_variation, vary
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
-RIDGE = 1e-3  # regularisation of the exact splat weights (no ringing between dense control points)
+RIDGE = 1e-2  # regularisation of the exact splat weights (no ringing between dense control points)
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
 INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
