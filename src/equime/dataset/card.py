@@ -68,6 +68,9 @@ def write_card(
         "rejected": n_rejected,
         "counts": counts(frame),
         "timing_sources": sorted(set(frame["timing_source"])) if "timing_source" in frame else [],
+        "motion_sources": sorted(set(frame["motion_source"].dropna()))
+        if "motion_source" in frame
+        else [],
         "sources": sources,
         "licence": LICENCE,
         "licence_note": LICENCE_NOTE,
@@ -82,6 +85,26 @@ def write_card(
 def _table(title: str, values: dict[str, int]) -> str:
     rows = "\n".join(f"| {k} | {v} |" for k, v in values.items()) or "| (none) | 0 |"
     return f"| {title} | videos |\n|---|---|\n{rows}\n"
+
+
+def _motion(motion_sources: list[str]) -> str:
+    """Where the AU motion came from, and under which terms (the real-data model's training data
+    are research datasets under non-commercial terms, as this dataset's licence is)."""
+    if not motion_sources:
+        return ""
+    from equime.faces.au_mesh import SOURCE
+
+    lines = ["", "## Action-Unit motion", f"Motion sources: {', '.join(motion_sources)}."]
+    if "data" in motion_sources:
+        lines.append(
+            f"`data`: each AU moves the face as py-feat's AU -> mesh model says ({SOURCE}; "
+            "py-feat code MIT; the model was fitted on research datasets under non-commercial "
+            "terms, listed in the wheel's LICENSES/DATASETS.md), scaled to documented "
+            "millimetres; `motion_variation` records each face's own variation."
+        )
+    if "table" in motion_sources:
+        lines.append("`table`: the hand-written FACS motion table of the warp generator.")
+    return "\n".join(lines) + "\n"
 
 
 def _markdown(info: dict) -> str:
@@ -125,7 +148,7 @@ one row per video; `file_name` is relative to this folder, so Hugging Face `data
 {_table("race", info["counts"]["race"])}
 ## Source photos
 {sources}
-
+{_motion(info.get("motion_sources", []))}
 ## Versions
 {chr(10).join(f"- {k}: {v}" for k, v in info["versions"].items())}
 

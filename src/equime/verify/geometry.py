@@ -124,7 +124,10 @@ def origin_slope(shown: np.ndarray, moved: np.ndarray) -> np.ndarray:
 
 
 def template_basis(
-    image: np.ndarray, landmarker, intensity: float | tuple[float, ...] = 0.8
+    image: np.ndarray,
+    landmarker,
+    intensity: float | tuple[float, ...] = 0.8,
+    motion: str | None = None,
 ) -> Basis | None:
     """AU templates on a neutral frame `image` (H, W, 3) uint8: each code's motion rendered at
     `intensity`, landmarks re-detected by `landmarker`, aligned displacement per unit activation.
@@ -139,7 +142,7 @@ def template_basis(
         return None
     ref = np.asarray(found[0].landmarks, np.float64)
     table = table_basis(ref)
-    gen = WarpGenerator()
+    gen = WarpGenerator() if motion is None else WarpGenerator(motion=motion)
     face = Face("template", square, ref.astype(np.float32))
     levels = np.atleast_1d(np.asarray(intensity, np.float64))
     cols = []
