@@ -131,7 +131,7 @@ def test_noise_alone_is_no_expression() -> None:
 def test_bad_config_is_one_line() -> None:
     with pytest.raises(EquimeError, match="--every 0"):
         VerifyConfig(every=0)
-    with pytest.raises(EquimeError, match="--readout faces: use flow, landmarks, mesh or blendshapes"):
+    with pytest.raises(EquimeError, match="--readout faces: use flow, landmarks, mesh or blend"):
         VerifyConfig(readout="faces")
 
 
