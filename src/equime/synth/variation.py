@@ -5,8 +5,10 @@ Each face gets, from its own id (seeded, so the same face always moves the same 
 landmark's motion is scaled and turned (mirrored on the other half of the face) by its
 distance-weighted mix of the regions' values, then
 the whole AU is brought back to its own largest displacement, so intensity keeps its one meaning
-(the documented E displacement) while the pattern differs from person to person. Recorded per video
-in the metadata column `motion_variation`.
+(the documented E displacement) while the pattern differs from person to person. Each video adds
+a performance's own variation of the same size on top (seeded by the video's eps_X seed), so a
+recogniser sees many patterns per person rather than one template. The person's part is recorded
+per video in the metadata column `motion_variation`; the performance's follows from `noise_seed`.
 """
 
 from __future__ import annotations
@@ -43,7 +45,19 @@ class Variation:
 
 
 def person_variation(face_id: str, spread: float) -> Variation:
+    """A person's own way of moving: seeded by the face id, the same in every video of the face."""
     seed = int(hashlib.sha256(f"motion-variation:{face_id}".encode()).hexdigest()[:15], 16)
+    return _draw(seed, spread)
+
+
+def take_variation(video_seed: int, spread: float) -> Variation:
+    """One performance's deviation from the person's usual one: seeded by the video's eps_X seed,
+    so the same video always moves the same way (a person never repeats an expression exactly)."""
+    seed = int(hashlib.sha256(f"take-variation:{video_seed}".encode()).hexdigest()[:15], 16)
+    return _draw(seed, spread)
+
+
+def _draw(seed: int, spread: float) -> Variation:
     rng = np.random.default_rng(seed)
     names = list(regions.REGION_PARTS)
     scale = np.exp(rng.normal(0.0, spread, len(names)))

@@ -34,7 +34,7 @@ from equime.synth import appearance
 from equime.synth.au_motion import LIP_GAP_AUS, response
 from equime.synth.base import SynthSpec, register_generator
 from equime.synth.motion_source import DEFAULT, motion_source
-from equime.synth.variation import Variation, person_variation, vary
+from equime.synth.variation import Variation, person_variation, take_variation, vary
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
@@ -57,15 +57,18 @@ def au_field(
     code: str,
     size: int,
     source: str = DEFAULT,
-    variation: Variation | None = None,
+    variations: tuple[Variation, ...] = (),
 ) -> np.ndarray:
     """Backward displacement field (size, size, 2) float32 for one AU code at intensity 1.0, from
-    motion source `source` (`synth.motion_source`), varied for the person when `variation` is set.
+    motion source `source` (`synth.motion_source`), varied by each of `variations` in turn (the
+    person's, then the performance's).
 
     Sampling the image at `grid + field` moves each landmark by its displacement (to first order).
     """
     unit = motion_source(source)(landmarks, code)
-    disp = unit.disp if variation is None else vary(landmarks, unit.moving, unit.disp, variation)
+    disp = unit.disp
+    for variation in variations:
+        disp = vary(landmarks, unit.moving, disp, variation)
     return splat_field(landmarks, unit.moving, disp, unit.held, unit.sigma, size, unit.exact)
 
 
@@ -86,14 +89,10 @@ def splat_field(
     each other out); else the displacements are splatted as they are and rescaled on average."""
     held = np.array(sorted(set(held) | (set(regions.FACE_OVAL) - set(moving))), dtype=np.int64)
     pts = np.asarray(landmarks, np.float32)
-    axis = np.arange(size, dtype=np.float32)
-    gx_m, gy_m = _gauss(axis, pts[moving, 0], sigma), _gauss(axis, pts[moving, 1], sigma)
-    gx_h, gy_h = _gauss(axis, pts[held, 0], sigma), _gauss(axis, pts[held, 1], sigma)
-    den = gy_m @ gx_m.T + HOLD_WEIGHT * (gy_h @ gx_h.T)
-    np.maximum(den, 1.0, out=den)
+    gx_m, gy_m, den, solve = _splat_geometry(pts, moving, held, sigma, size, exact)
     weights = np.asarray(disp, np.float64)
-    if exact:
-        weights = _exact_weights(pts, moving, held, weights, sigma)
+    if solve is not None:
+        weights = solve @ weights
     field = np.empty((size, size, 2), np.float32)
     for c in range(2):
         field[..., c] = -((gy_m * weights[:, c].astype(np.float32)) @ gx_m.T) / den
@@ -107,17 +106,35 @@ def splat_field(
     return field * np.float32(min(gain, MAX_GAIN))
 
 
-def _exact_weights(
-    pts: np.ndarray, moving: np.ndarray, held: np.ndarray, disp: np.ndarray, sigma: float
-) -> np.ndarray:
-    """Splat weights w (n, 2) with field(p_i) = disp_i at the moving points: K w = disp with
-    K_ij = g(p_i, p_j) / den(p_i), den as in `splat_field`, solved with a small ridge."""
-    p = pts[moving].astype(np.float64)
-    g = np.exp(-0.5 * ((p[:, None] - p[None]) ** 2).sum(-1) / sigma**2)
-    gh = np.exp(-0.5 * ((p[:, None] - pts[held][None].astype(np.float64)) ** 2).sum(-1) / sigma**2)
-    den = np.maximum(g.sum(1) + HOLD_WEIGHT * gh.sum(1), 1.0)
-    k = g / den[:, None]
-    return np.linalg.solve(k.T @ k + RIDGE * np.eye(len(p)), k.T @ disp)
+_GEOMETRY: OrderedDict[tuple, tuple] = OrderedDict()  # per (face, control points): reused by
+# every AU, intensity and variation of that face (the splat's costly part)
+
+
+def _splat_geometry(
+    pts: np.ndarray, moving: np.ndarray, held: np.ndarray, sigma: float, size: int, exact: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """(gx, gy, den, solve) of `splat_field`, cached: `solve` (n, n) maps displacements to exact
+    splat weights, K w = disp with K_ij = g(p_i, p_j) / den(p_i), ridge-regularised."""
+    key = (pts.tobytes(), moving.tobytes(), held.tobytes(), float(sigma), size, exact)
+    if key in _GEOMETRY:
+        _GEOMETRY.move_to_end(key)
+        return _GEOMETRY[key]
+    axis = np.arange(size, dtype=np.float32)
+    gx_m, gy_m = _gauss(axis, pts[moving, 0], sigma), _gauss(axis, pts[moving, 1], sigma)
+    gx_h, gy_h = _gauss(axis, pts[held, 0], sigma), _gauss(axis, pts[held, 1], sigma)
+    den = gy_m @ gx_m.T + HOLD_WEIGHT * (gy_h @ gx_h.T)
+    np.maximum(den, 1.0, out=den)
+    solve = None
+    if exact:
+        p, h = pts[moving].astype(np.float64), pts[held].astype(np.float64)
+        g = np.exp(-0.5 * ((p[:, None] - p[None]) ** 2).sum(-1) / sigma**2)
+        gh = np.exp(-0.5 * ((p[:, None] - h[None]) ** 2).sum(-1) / sigma**2)
+        k = g / np.maximum(g.sum(1) + HOLD_WEIGHT * gh.sum(1), 1.0)[:, None]
+        solve = np.linalg.solve(k.T @ k + RIDGE * np.eye(len(p)), k.T)
+    _GEOMETRY[key] = (gx_m, gy_m, den, solve)
+    if len(_GEOMETRY) > 8:
+        _GEOMETRY.popitem(last=False)
+    return _GEOMETRY[key]
 
 
 def blink_field(landmarks: np.ndarray, size: int, closure: float = 0.9) -> np.ndarray:
@@ -315,7 +332,7 @@ class WarpGenerator:
         appearance: float = 1.0,
         blink_rate: float = 0.0,
         motion: str = DEFAULT,
-        variation: float = 0.15,
+        variation: float = 0.1,
     ) -> None:
         motion_source(motion)  # an unknown source fails here, before any work
         for key, value in (
@@ -357,6 +374,14 @@ class WarpGenerator:
         """How this face's motion differs from the model's (None when `variation` is 0)."""
         return person_variation(face.face_id, self.variation) if self.variation > 0 else None
 
+    def performance(self, spec: SynthSpec) -> Variation | None:
+        """How this video's performance differs from the person's usual one: seeded by the
+        video's eps_X seed (None when `variation` is 0)."""
+        return take_variation(spec.seed, self.variation) if self.variation > 0 else None
+
+    def _variations(self, face: Face, take: Variation | None) -> tuple[Variation, ...]:
+        return tuple(v for v in (self.person(face), take) if v is not None)
+
     @property
     def row_fields(self) -> dict[str, str]:
         return {"motion_source": self.motion}
@@ -366,12 +391,13 @@ class WarpGenerator:
         person = self.person(face)
         return {"motion_variation": person.record() if person else ""}
 
-    def unit_field(self, face: Face, code: str) -> np.ndarray:
-        """au_field for one face, cached per (face, code): a video reuses them for every Z."""
-        key = (*self._face_key(face), code)
+    def unit_field(self, face: Face, code: str, take: Variation | None = None) -> np.ndarray:
+        """au_field for one face (and performance), cached per (face, code, performance)."""
+        key = (*self._face_key(face), code, take.seed if take else None)
         field = self._fields.get(key)
         if field is None:
-            field = au_field(face.landmarks, code, face.size, self.motion, self.person(face))
+            variations = self._variations(face, take)
+            field = au_field(face.landmarks, code, face.size, self.motion, variations)
             self._fields[key] = field
             if len(self._fields) > _CACHE_SIZE:
                 self._fields.popitem(last=False)
@@ -395,13 +421,16 @@ class WarpGenerator:
             self._shades[key] = appearance.shading(face.face_id, face.landmarks, face.size, code)
         return self._shades[key]
 
-    def expression_field(self, face: Face, aus: dict[str, float]) -> ExpressionField:
+    def expression_field(
+        self, face: Face, aus: dict[str, float], take: Variation | None = None
+    ) -> ExpressionField:
         """Z at apex: intensity * E field per AU (linear: `au_motion.response` is the identity),
         times `strength`, fold-limited (one scale for all AUs; only extreme requests), cropped."""
-        key = (*self._face_key(face), tuple(sorted((str(k), float(v)) for k, v in aus.items())))
+        zkey = tuple(sorted((str(k), float(v)) for k, v in aus.items()))
+        key = (*self._face_key(face), zkey, take.seed if take else None)
         expr = self._exprs.get(key)
         if expr is None:
-            expr = self._build_expression(face, aus)
+            expr = self._build_expression(face, aus, take)
             self._exprs[key] = expr
             if len(self._exprs) > _CACHE_SIZE // 8:
                 self._exprs.popitem(last=False)
@@ -409,7 +438,9 @@ class WarpGenerator:
             self._exprs.move_to_end(key)
         return expr
 
-    def _build_expression(self, face: Face, aus: dict[str, float]) -> ExpressionField:
+    def _build_expression(
+        self, face: Face, aus: dict[str, float], take: Variation | None
+    ) -> ExpressionField:
         size = face.size
         codes, parts, levels = [], [], []
         for raw, value in sorted(aus.items()):
@@ -418,7 +449,7 @@ class WarpGenerator:
             if level > 0:
                 codes.append(str(raw))
                 levels.append(level)
-                parts.append(np.float32(level) * self.unit_field(face, code))
+                parts.append(np.float32(level) * self.unit_field(face, code, take))
         empty = np.zeros((0, 0, 2), np.float32)
         if not parts:
             return ExpressionField(empty, empty, (0, 0, 0, 0))
@@ -501,7 +532,7 @@ class WarpGenerator:
         image = np.ascontiguousarray(face.image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise EquimeError(f"face {face.face_id}: image must be (S, S, 3) uint8")
-        expr = self.expression_field(face, spec.aus)
+        expr = self.expression_field(face, spec.aus, self.performance(spec))
         curves = self.curves(expr, spec)
         n, size = len(curves), face.size
         motion_rng, light_rng, noise_rng, asym_rng, blink_rng = (
