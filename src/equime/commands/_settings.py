@@ -60,7 +60,8 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add(
         "--variation",
         type=float,
-        help="warp: spread of each AU's motion pattern per person and per video (default 0.1; 0: none)",
+        help="warp: spread of each AU's motion pattern per person and per video "
+        "(default 0.1; 0: none)",
     )
     add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
     add(
