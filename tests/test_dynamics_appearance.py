@@ -17,7 +17,9 @@ CLIP = Timeline(n_frames=24, fps=24.0, onset=6, apex=10, offset=16)
 
 
 def quiet(**options: float | str) -> WarpGenerator:
-    base = dict(head_motion_px=0.0, light_drift=0.0, sensor_noise=0.0, asymmetry=0.0)
+    base = dict(
+        head_motion_px=0.0, light_drift=0.0, sensor_noise=0.0, asymmetry=0.0, take_variation=0.0
+    )
     return WarpGenerator(**{**base, **options})
 
 

@@ -37,7 +37,12 @@ def quiet() -> WarpGenerator:
     move (co-movements beyond the FACS region included), held to the real-data model in
     tests/test_motion_data.py."""
     return WarpGenerator(
-        head_motion_px=0.0, light_drift=0.0, sensor_noise=0.0, asymmetry=0.0, motion="table"
+        head_motion_px=0.0,
+        light_drift=0.0,
+        sensor_noise=0.0,
+        asymmetry=0.0,
+        take_variation=0.0,
+        motion="table",
     )
 
 

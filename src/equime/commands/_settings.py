@@ -18,6 +18,7 @@ GENERATOR_FLAGS = {
     "blink_rate": "blink_rate",
     "motion": "motion",
     "variation": "variation",
+    "take_variation": "take_variation",
     "model": "model",
     "pipeline": "pipeline",
     "steps": "steps",
@@ -60,8 +61,12 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add(
         "--variation",
         type=float,
-        help="warp: spread of each AU's motion pattern per person and per video "
-        "(default 0.1; 0: none)",
+        help="warp: per-person spread of each AU's motion pattern (default 0.1; 0: none)",
+    )
+    add(
+        "--take-variation",
+        type=float,
+        help="warp: eps_X per-video spread of each AU's motion pattern (default 0.1; 0: none)",
     )
     add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
     add(

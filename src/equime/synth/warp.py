@@ -333,6 +333,7 @@ class WarpGenerator:
         blink_rate: float = 0.0,
         motion: str = DEFAULT,
         variation: float = 0.1,
+        take_variation: float = 0.1,
     ) -> None:
         motion_source(motion)  # an unknown source fails here, before any work
         for key, value in (
@@ -344,6 +345,7 @@ class WarpGenerator:
             ("appearance", appearance),
             ("blink_rate", blink_rate),
             ("variation", variation),
+            ("take_variation", take_variation),
         ):
             if not np.isfinite(value) or value < 0:
                 raise EquimeError(f"warp option {key}={value} must be a number >= 0")
@@ -358,6 +360,7 @@ class WarpGenerator:
         self.blink_rate = float(blink_rate)  # blinks per second (AU45), as eps_X
         self.motion = str(motion)  # where AU motion comes from (`synth.motion_source`)
         self.variation = float(variation)  # per-person spread of each AU's pattern (0: none)
+        self.take_variation = float(take_variation)  # per-video spread, as eps_X (0: none)
         self._fields: OrderedDict[tuple[str, bytes, int, str], np.ndarray] = OrderedDict()
         self._exprs: OrderedDict[tuple, ExpressionField] = OrderedDict()
         self._heads: dict[tuple[str, bytes, int], HeadBasis] = {}
@@ -375,9 +378,10 @@ class WarpGenerator:
         return person_variation(face.face_id, self.variation) if self.variation > 0 else None
 
     def performance(self, spec: SynthSpec) -> Variation | None:
-        """How this video's performance differs from the person's usual one: seeded by the
-        video's eps_X seed (None when `variation` is 0)."""
-        return take_variation(spec.seed, self.variation) if self.variation > 0 else None
+        """How this video's performance differs from the person's usual one (eps_X: seeded by the
+        video's eps_X seed; None when `take_variation` is 0)."""
+        spread = self.take_variation
+        return take_variation(spec.seed, spread) if spread > 0 else None
 
     def _variations(self, face: Face, take: Variation | None) -> tuple[Variation, ...]:
         return tuple(v for v in (self.person(face), take) if v is not None)

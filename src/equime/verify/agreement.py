@@ -25,7 +25,14 @@ from equime.video.lossless import decode_bytes
 from equime.video.mp4 import encode_mp4_bytes
 
 TIMELINE = Timeline(n_frames=16, fps=24.0, onset=3, apex=8, offset=13)
-QUIET = dict(head_motion_px=0.0, light_drift=0.0, sensor_noise=0.0, asymmetry=0.0, variation=0.0)
+QUIET = dict(
+    head_motion_px=0.0,
+    light_drift=0.0,
+    sensor_noise=0.0,
+    asymmetry=0.0,
+    variation=0.0,
+    take_variation=0.0,
+)
 
 
 @dataclass(frozen=True)
