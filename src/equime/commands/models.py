@@ -1,4 +1,4 @@
-"""`equime fetch-models` and `equime aus`: the face model, and the FACS catalogue as text."""
+"""`equime fetch-models` and `equime aus`: the face models, and the FACS catalogue as text."""
 
 from __future__ import annotations
 
@@ -9,18 +9,20 @@ ORDER = 90
 
 
 def add_parser(sub: Any) -> None:
-    sub.add_parser("fetch-models", help="fetch and cache the face landmarker model").set_defaults(
-        run=run_fetch_models
-    )
+    sub.add_parser(
+        "fetch-models", help="fetch and cache the face landmarker and the real-data AU model"
+    ).set_defaults(run=run_fetch_models)
     sub.add_parser("aus", help="list the Action Units and emotion prototypes").set_defaults(
         run=run_aus
     )
 
 
 def run_fetch_models(args: argparse.Namespace) -> int:
+    from equime.faces.au_mesh import au_mesh_path
     from equime.faces.model import ensure_landmarker_model
 
     print(ensure_landmarker_model())
+    print(au_mesh_path())
     return 0
 
 
