@@ -39,6 +39,7 @@ from equime.synth.variation import Variation, person_variation, take_variation, 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
 SNAP_PX = 0.02  # field values below this are set to exactly 0 (background stays byte-identical)
 RIDGE = 1e-2  # regularisation of the exact splat weights (no ringing between dense control points)
+REACH_SIGMAS = 4.3  # a splat is computed this far from its point (exp(-4.3^2/2) ~ 1e-4)
 MAX_GAIN = 2.0  # cap on that rescaling (a landmark boxed in by pins cannot be forced)
 MIN_JACOBIAN = 0.05  # the mapping must never compress an area below this (no fold-over)
 INVERSE_STEPS = 3  # fixed-point steps inverting a field (`ExpressionField.backward`)
@@ -89,13 +90,22 @@ def splat_field(
     each other out); else the displacements are splatted as they are and rescaled on average."""
     held = np.array(sorted(set(held) | (set(regions.FACE_OVAL) - set(moving))), dtype=np.int64)
     pts = np.asarray(landmarks, np.float32)
-    gx_m, gy_m, den, solve = _splat_geometry(pts, moving, held, sigma, size, exact)
+    gx_m, gy_m, den, solve, (y0, y1, x0, x1) = _splat_geometry(
+        pts, moving, held, sigma, size, exact
+    )
     weights = np.asarray(disp, np.float64)
     if solve is not None:
         weights = solve @ weights
-    field = np.empty((size, size, 2), np.float32)
-    for c in range(2):
-        field[..., c] = -((gy_m * weights[:, c].astype(np.float32)) @ gx_m.T) / den
+    field = np.zeros((size, size, 2), np.float32)
+    coarse = np.stack(
+        [-((gy_m * weights[:, c].astype(np.float32)) @ gx_m.T) / den for c in range(2)], -1
+    )
+    # only where a control point reaches (4.3 sigma), exactly 0 beyond; computed on every 2nd
+    # pixel (block centres) and brought up linearly: the field is smooth over sigma >> 2 px
+    fine = cv2.resize(
+        coarse, (2 * coarse.shape[1], 2 * coarse.shape[0]), interpolation=cv2.INTER_LINEAR
+    )
+    field[y0:y1, x0:x1] = fine[: y1 - y0, : x1 - x0]
     if exact:
         return field
     # Neighbours and pins dilute the splats; rescale so the moving landmarks travel, on average,
@@ -112,16 +122,22 @@ _GEOMETRY: OrderedDict[tuple, tuple] = OrderedDict()  # per (face, control point
 
 def _splat_geometry(
     pts: np.ndarray, moving: np.ndarray, held: np.ndarray, sigma: float, size: int, exact: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """(gx, gy, den, solve) of `splat_field`, cached: `solve` (n, n) maps displacements to exact
-    splat weights, K w = disp with K_ij = g(p_i, p_j) / den(p_i), ridge-regularised."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, tuple[int, int, int, int]]:
+    """(gx, gy, den, solve, box) of `splat_field`, cached, inside the box (y0, y1, x0, x1) that
+    the moving points' splats reach; `solve` (n, n) maps displacements to exact splat weights,
+    K w = disp with K_ij = g(p_i, p_j) / den(p_i), ridge-regularised."""
     key = (pts.tobytes(), moving.tobytes(), held.tobytes(), float(sigma), size, exact)
     if key in _GEOMETRY:
         _GEOMETRY.move_to_end(key)
         return _GEOMETRY[key]
-    axis = np.arange(size, dtype=np.float32)
-    gx_m, gy_m = _gauss(axis, pts[moving, 0], sigma), _gauss(axis, pts[moving, 1], sigma)
-    gx_h, gy_h = _gauss(axis, pts[held, 0], sigma), _gauss(axis, pts[held, 1], sigma)
+    reach = REACH_SIGMAS * sigma
+    lo, hi = pts[moving].min(0) - reach, pts[moving].max(0) + reach
+    x0, y0 = (max(int(np.floor(v)), 0) for v in lo)
+    x1, y1 = (min(int(np.ceil(v)) + 1, size) for v in hi)
+    xs = np.arange(x0, x1, 2, dtype=np.float32) + np.float32(0.5)  # 2x2 block centres
+    ys = np.arange(y0, y1, 2, dtype=np.float32) + np.float32(0.5)
+    gx_m, gy_m = _gauss(xs, pts[moving, 0], sigma), _gauss(ys, pts[moving, 1], sigma)
+    gx_h, gy_h = _gauss(xs, pts[held, 0], sigma), _gauss(ys, pts[held, 1], sigma)
     den = gy_m @ gx_m.T + HOLD_WEIGHT * (gy_h @ gx_h.T)
     np.maximum(den, 1.0, out=den)
     solve = None
@@ -131,7 +147,7 @@ def _splat_geometry(
         gh = np.exp(-0.5 * ((p[:, None] - h[None]) ** 2).sum(-1) / sigma**2)
         k = g / np.maximum(g.sum(1) + HOLD_WEIGHT * gh.sum(1), 1.0)[:, None]
         solve = np.linalg.solve(k.T @ k + RIDGE * np.eye(len(p)), k.T)
-    _GEOMETRY[key] = (gx_m, gy_m, den, solve)
+    _GEOMETRY[key] = (gx_m, gy_m, den, solve, (y0, y1, x0, x1))
     if len(_GEOMETRY) > 8:
         _GEOMETRY.popitem(last=False)
     return _GEOMETRY[key]
