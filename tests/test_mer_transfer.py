@@ -22,8 +22,10 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "mer.md"
 # bench_mer_flow.py, BENCHMARKS.md); every other generator setting is the default
 PER_FACE = 20
 SIZE = 128
-# The bar. Measured at this size on warp 2.0 with STSTNet's default training (flow
-# augmented, mer.augment): 0.950 / 1.000; seeds 0-4: 0.942-0.990 / 0.980-1.000 (chance 0.2).
+# The bar. Measured at this size with STSTNet's default training (flow augmented,
+# mer.augment): warp 3.0 (motion from real faces, person / per-video variation 0.05 / 0.15)
+# 0.907 / 1.000, a thin margin (0.1 / 0.1: 0.891; no variation: 0.900; docs/generator.md);
+# warp 2.0 (the table) 0.950 / 1.000, seeds 0-4: 0.942-0.990 / 0.980-1.000 (chance 0.2).
 # Without augmentation it was 0.81 / 0.93 at 12 per face: training on one face needs it.
 MIN_UF1 = 0.9
 

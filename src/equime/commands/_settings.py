@@ -61,12 +61,12 @@ def synthesis_flags(parser: argparse.ArgumentParser) -> None:
     add(
         "--variation",
         type=float,
-        help="warp: per-person spread of each AU's motion pattern (default 0.1; 0: none)",
+        help="warp: per-person spread of each AU's motion pattern (default 0.05; 0: none)",
     )
     add(
         "--take-variation",
         type=float,
-        help="warp: eps_X per-video spread of each AU's motion pattern (default 0.1; 0: none)",
+        help="warp: eps_X per-video spread of each AU's motion pattern (default 0.15; 0: none)",
     )
     add("--model", help="ltx: hub id or local pipeline folder (default Lightricks/LTX-Video)")
     add(

@@ -348,8 +348,8 @@ class WarpGenerator:
         appearance: float = 1.0,
         blink_rate: float = 0.0,
         motion: str = DEFAULT,
-        variation: float = 0.1,
-        take_variation: float = 0.1,
+        variation: float = 0.05,
+        take_variation: float = 0.15,
     ) -> None:
         motion_source(motion)  # an unknown source fails here, before any work
         for key, value in (
