@@ -45,7 +45,9 @@ def test_spot_on_the_demo_scores_overall_f1_at_least_half(long_demo: Path, capsy
     assert score.loc["overall", "f1"] >= 0.5
     assert score.loc["me", "truth"] >= 6 and score.loc["mae", "truth"] >= 2  # both types present
     assert score.loc["me", "f1"] >= 0.5 and score.loc["mae", "f1"] >= 0.5
-    # spot-then-recognise: each interval named by f_Z of its apex AUs; STRS = F1 x analysis F1
+    # spot-then-recognise: each interval named by f_Z of the AUs the mesh read-out (the real-data
+    # model inverted: nothing of the generator) reads from its onset to its apex; STRS = F1 x
+    # analysis F1 (measured 0.659 = 0.933 x 0.706 on warp 3.0)
     assert score.loc["overall", "strs"] == pytest.approx(
         score.loc["overall", "f1"] * score.loc["overall", "analysis_f1"]
     )
