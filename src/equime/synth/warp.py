@@ -1,10 +1,12 @@
 """The embedded generator: X = G(Z, Y) + eps_X by warping the neutral photo with AU motion fields.
 
 G: each AU code gets a dense displacement field at intensity E (1.0), interpolated from its
-landmark displacements (`equime.synth.au_motion`) with normalised Gaussian splats: near a cluster
-of moving landmarks the field equals their (weighted mean) displacement, away from them it decays
-like a Gaussian of width `sigma`, and held landmarks (face outline, AU-specific pins) drag it to
-zero. The fields are separable sums, so one costs two small matrix products. Intensity is linear:
+landmark displacements (a motion source, `synth.motion_source`: `data`, fitted on real faces, or
+the `table`), varied per person and per video (`synth.variation`), with normalised Gaussian
+splats: near moving landmarks the field equals their displacement (`data`: solved exactly through
+every mesh vertex; `table`: their weighted mean), away from them it decays like a Gaussian of
+width `sigma`, and held landmarks (face outline, pins) drag it to zero. The fields are separable
+sums, so one costs two small matrix products. Intensity is linear:
 an AU at intensity i is i times its E field (no gain), so the recorded Z is the rendered Z. Each AU
 follows its own timeline (`SynthSpec.au_timelines`), so a frame is
 `remap(image, grid + sum_AU curve_AU[t] * i_AU * field_AU)`, computed only inside the fields'
