@@ -13,6 +13,7 @@ per video in the metadata column `motion_variation`; the performance's follows f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -70,24 +71,37 @@ def _draw(seed: int, spread: float) -> Variation:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _weights_cached(landmarks: bytes, moving: bytes) -> tuple[np.ndarray, np.ndarray]:
+    pts = np.frombuffer(landmarks, np.float32).reshape(-1, 2).astype(np.float64)
+    idx = np.frombuffer(moving, np.int64)
+    iod = regions.face_frame(pts).iod
+    centres = np.stack(
+        [
+            pts[[i for part in parts for i in part]].mean(0)
+            for parts in regions.REGION_PARTS.values()
+        ]
+    )
+    d2 = ((pts[idx, None, :] - centres[None]) ** 2).sum(-1) / (REACH * iod) ** 2
+    w = np.exp(-0.5 * (d2 - d2.min(1, keepdims=True)))
+    return w / w.sum(1, keepdims=True), np.sign(regions.midline_distance(pts))[idx]
+
+
+def _region_weights(landmarks: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, regions) distance weights of each moving landmark and its side (-1 right, +1 left),
+    cached per face: every AU and performance of a face reuses them."""
+    return _weights_cached(landmarks.tobytes(), np.asarray(moving, np.int64).tobytes())
+
+
 def vary(landmarks: np.ndarray, moving: np.ndarray, disp: np.ndarray, var: Variation) -> np.ndarray:
     """`disp` (n, 2) px of landmarks `moving`, scaled and turned by region, same largest length."""
     if var.spread == 0 or len(moving) == 0:
         return disp
-    pts = np.asarray(landmarks, np.float64)
-    iod = regions.face_frame(pts).iod
     names = list(var.scale)
-    centres = np.stack(
-        [pts[[i for part in regions.REGION_PARTS[n] for i in part]].mean(0) for n in names]
-    )
-    d2 = ((pts[moving, None, :] - centres[None]) ** 2).sum(-1) / (REACH * iod) ** 2
-    w = np.exp(-0.5 * (d2 - d2.min(1, keepdims=True)))
-    w /= w.sum(1, keepdims=True)
+    w, side = _region_weights(np.asarray(landmarks, np.float32), moving)
     scale = w @ np.array([var.scale[n] for n in names])
     # mirrored across the midline: a person's variation is symmetric (asymmetry is its own knob)
-    turn = (
-        w @ np.array([var.turn[n] for n in names]) * np.sign(regions.midline_distance(pts))[moving]
-    )
+    turn = w @ np.array([var.turn[n] for n in names]) * side
     c, s = np.cos(turn), np.sin(turn)
     out = np.stack([c * disp[:, 0] - s * disp[:, 1], s * disp[:, 0] + c * disp[:, 1]], 1)
     out *= scale[:, None]

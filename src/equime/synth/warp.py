@@ -35,7 +35,7 @@ from equime.facs.aus import check_intensity, normalise_code, parse_code
 from equime.synth import appearance
 from equime.synth.au_motion import LIP_GAP_AUS, response
 from equime.synth.base import SynthSpec, register_generator
-from equime.synth.motion_source import DEFAULT, motion_source
+from equime.synth.motion_source import DEFAULT, UnitMotion, motion_source
 from equime.synth.variation import Variation, person_variation, take_variation, vary
 
 HOLD_WEIGHT = 1.0  # a held landmark weighs as much as a moving one: it pins the skin near it
@@ -68,11 +68,24 @@ def au_field(
 
     Sampling the image at `grid + field` moves each landmark by its displacement (to first order).
     """
-    unit = motion_source(source)(landmarks, code)
+    unit = _unit_motion(np.asarray(landmarks, np.float32), code, source)
     disp = unit.disp
     for variation in variations:
         disp = vary(landmarks, unit.moving, disp, variation)
     return splat_field(landmarks, unit.moving, disp, unit.held, unit.sigma, size, unit.exact)
+
+
+_UNITS: OrderedDict[tuple, UnitMotion] = OrderedDict()  # per (face, code, source)
+
+
+def _unit_motion(landmarks: np.ndarray, code: str, source: str) -> UnitMotion:
+    """The source's motion for one face and code, cached: every performance of a face reuses it."""
+    key = (landmarks.tobytes(), code, source)
+    if key not in _UNITS:
+        _UNITS[key] = motion_source(source)(landmarks, code)
+        if len(_UNITS) > _CACHE_SIZE:
+            _UNITS.popitem(last=False)
+    return _UNITS[key]
 
 
 def splat_field(
