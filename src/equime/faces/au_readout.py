@@ -28,16 +28,13 @@ def mesh_basis(ref: np.ndarray, mesh: AUMesh | None = None) -> Basis:
     ref = np.asarray(ref, np.float64)
     frame = regions.face_frame(ref)
     projection = fit_projection(mesh.mean, ref)
-    sides = regions.side_of(ref)
-    rows = np.array(
-        [i for i in range(len(mesh.mean)) if i not in set(STABLE) | set(mesh.band.tolist())]
-    )
+    rows = np.setdiff1d(np.arange(len(mesh.mean)), np.union1d(STABLE, mesh.band))
     codes, numbers, cols = [], [], []
     for number in mesh.numbers:
         px = projection.displacement(mesh.of(number))
         for side in ("R", "L") if AUS[number].sided else ("",):
-            weight = np.where(sides == side, 1.0, np.where(sides == "", 0.5, 0.0)) if side else 1.0
-            moved = similarity_align(ref + px * np.reshape(weight, (-1, 1)), ref, np.array(STABLE))
+            weight = regions.side_share(ref, side)[:, None]
+            moved = similarity_align(ref + px * weight, ref, np.array(STABLE))
             d = moved - ref
             cols.append((np.stack([d @ frame.ex, d @ frame.ey], -1) / frame.iod)[rows].reshape(-1))
             codes.append(f"{side}{number}")

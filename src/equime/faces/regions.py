@@ -243,6 +243,15 @@ def side_of(landmarks: np.ndarray, tolerance: float = 0.02) -> np.ndarray:
     return sides
 
 
+def side_share(landmarks: np.ndarray, side: str) -> np.ndarray:
+    """(478,) share of a one-sided AU's motion each landmark takes: 1 on `side`, 0.5 on the
+    midline (both sides pull), 0 on the other side; 1 everywhere when `side` is ''."""
+    if not side:
+        return np.ones(len(_check(landmarks)))
+    sides = side_of(landmarks)
+    return np.where(sides == side, 1.0, np.where(sides == "", 0.5, 0.0))
+
+
 def _hull_mask(points: np.ndarray, size: int, margin_px: float) -> np.ndarray:
     mask = np.zeros((size, size), np.uint8)
     hull = cv2.convexHull(np.round(points * 16).astype(np.int32))

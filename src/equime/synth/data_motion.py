@@ -30,10 +30,7 @@ def data_motion(landmarks: np.ndarray, code: str) -> UnitMotion:
         return table_motion(landmarks, code)
     pts = np.asarray(landmarks, np.float64)
     disp = au_pixels(pts, number, mesh)
-    weight = np.ones(len(disp))
-    if side:
-        sides = regions.side_of(pts)
-        weight = np.where(sides == side, 1.0, np.where(sides == "", 0.5, 0.0))
+    weight = regions.side_share(pts, side)
     held = set(mesh.band.tolist()) | set(_IRIS) | set(np.flatnonzero(weight == 0).tolist())
     moving = np.array([i for i in range(len(disp)) if i not in held], dtype=np.int64)
     return UnitMotion(
