@@ -118,44 +118,58 @@ def blendshape_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> A
     )
 
 
+def _lead_reference(
+    readout: Readout, cfg: VerifyConfig, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lead-in frames with a face and their mean landmarks: the neutral reference."""
+    lead = np.flatnonzero(readout.detected[: lead_in_count(readout, cfg)])
+    if len(lead) == 0:
+        raise EquimeError(f"no face in the lead-in: the {name} read-out has no reference")
+    return lead, np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
+
+
+def _geometry_activations(
+    readout: Readout,
+    cfg: VerifyConfig,
+    basis,
+    lead: np.ndarray,
+    ref: np.ndarray,
+    robust: float = 0.0,
+    ridge: float = 0.0,
+) -> AUCurves:
+    """NNLS activations of the landmark displacements on `basis`, the lead-in's jitter modes out."""
+    from equime.faces.au_fit import displacements, fit_activations
+    from equime.verify import geometry
+
+    disp = displacements(readout.landmarks, ref)
+    modes = min(cfg.jitter_modes, len(lead) // 10)  # a short lead-in cannot tell its modes
+    if modes:
+        basis = geometry.without_jitter(basis, disp[lead], modes)
+    act = fit_activations(disp, basis, robust=robust, ridge=ridge)
+    return _activation_curves(readout, act, basis, cfg)
+
+
 def landmark_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
     """Landmark geometry -> AU curves: NNLS activations on AU templates (`verify.geometry`)."""
     from equime.verify import geometry
 
-    n_lead = lead_in_count(readout, cfg)
-    lead = np.flatnonzero(readout.detected[:n_lead])
-    if len(lead) == 0 or readout.first is None or landmarker is None:
+    lead, ref = _lead_reference(readout, cfg, "landmark")
+    if readout.first is None or landmarker is None:
         raise EquimeError("no face in the lead-in: the landmark read-out has no reference")
-    ref = np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
     basis = geometry.template_basis(readout.first, landmarker, cfg.template_intensity)
     if basis is None:
         raise EquimeError("no face in the first frame: the landmark read-out has no templates")
-    disp = geometry.displacements(readout.landmarks, ref)
-    modes = min(cfg.jitter_modes, len(lead) // 10)  # a short lead-in cannot tell its modes
-    if modes:
-        basis = geometry.without_jitter(basis, disp[lead], modes)
-    return _activation_curves(readout, geometry.fit_activations(disp, basis), basis, cfg)
+    return _geometry_activations(readout, cfg, basis, lead, ref)
 
 
 def mesh_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
     """Landmark geometry -> AU curves on the real-data model's basis (`faces.au_readout`): no
     template is rendered, so nothing of the generator enters the read-out."""
-    from equime.faces.au_fit import displacements, fit_activations
     from equime.faces.au_readout import RIDGE, mesh_basis
-    from equime.verify import geometry
 
-    n_lead = lead_in_count(readout, cfg)
-    lead = np.flatnonzero(readout.detected[:n_lead])
-    if len(lead) == 0:
-        raise EquimeError("no face in the lead-in: the mesh read-out has no reference")
-    ref = np.nanmean(readout.landmarks[lead].astype(np.float64), axis=0)
+    lead, ref = _lead_reference(readout, cfg, "mesh")
     basis = mesh_basis(ref)
-    disp = displacements(readout.landmarks, ref)
-    modes = min(cfg.jitter_modes, len(lead) // 10)
-    if modes:
-        basis = geometry.without_jitter(basis, disp[lead], modes)
-    act = fit_activations(disp, basis, robust=cfg.robust, ridge=RIDGE)
-    return _activation_curves(readout, act, basis, cfg)
+    return _geometry_activations(readout, cfg, basis, lead, ref, robust=cfg.robust, ridge=RIDGE)
 
 
 def flow_curves(readout: Readout, cfg: VerifyConfig, landmarker=None) -> AUCurves:
