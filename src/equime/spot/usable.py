@@ -51,7 +51,7 @@ def _hull(size: int, pts: np.ndarray) -> np.ndarray:
     return _poly(size, cv2.convexHull(pts.astype(np.float32))[:, 0])
 
 
-_LOWER_FACE = list(regions.JAW_LINE) + [205, 425, 2]  # jaw, both cheeks' lower edge, under the nose
+_LOWER_FACE = [*regions.JAW_LINE, 205, 425, 2]  # jaw, lower cheeks, under the nose
 
 
 def cover_measures(
