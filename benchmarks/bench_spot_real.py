@@ -74,7 +74,8 @@ def main() -> None:
     items, truth = real_items()
     rows = [run_method(m, items, truth) for m in args.methods.split(",")]
     print(
-        "| method | found / expressions | recall | false intervals | per minute | in covered / no-face |"
+        "| method | found / expressions | recall | false intervals | per minute "
+        "| in covered / no-face |"
     )
     print("|---|---|---|---|---|---|")
     for r in rows:

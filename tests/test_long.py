@@ -24,6 +24,7 @@ from equime.generation.long import plan_long
 from equime.video.mp4 import read_mp4
 
 CLEAN = {
+    "preset": "easy",  # no talking, turns or occlusions: motion only in events and blinks
     "duration_s": 8,
     "micro": [2, 2],
     "macro": [1, 1],
@@ -71,6 +72,11 @@ def test_intervals_csv_lists_every_event_of_the_metadata(clean_run: Path) -> Non
         "emotion",
         "label",
     ]
+    blinks = json.loads(meta.loc[0, "blinks"])
+    listed = intervals[intervals["type"] == "distractor"]
+    assert listed[["onset", "offset"]].values.tolist() == blinks  # never a truth
+    assert set(listed["label"]) == {"blink"}
+    intervals = intervals[intervals["type"] != "distractor"].reset_index(drop=True)
     assert sorted(intervals["type"]) == ["mae", "me", "me"]
     events = json.loads(meta.loc[0, "events"])
     assert [e["onset"] for e in events] == intervals["onset"].tolist()
@@ -95,6 +101,7 @@ def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
     meta = pd.read_csv(clean_run / "metadata.csv")
     frames = read_mp4(clean_run / meta.loc[0, "file_name"]).astype(np.float32)
     intervals = pd.read_csv(clean_run / "intervals.csv")
+    intervals = intervals[intervals["type"] != "distractor"].astype({"apex": int})
     blinks = json.loads(meta.loc[0, "blinks"])
     assert blinks, "20 blinks a minute over 8 s: expected at least one"
     step = np.r_[0.0, np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))]

@@ -78,7 +78,7 @@ def test_micro_expression_timing_agrees_with_verify_readout(
     from equime.faces.landmarker import Landmarker
 
     intervals = pd.read_csv(long_demo / "intervals.csv", keep_default_na=False)
-    micro = intervals[intervals["type"] == "me"]
+    micro = intervals[intervals["type"] == "me"].astype({"apex": int})
     micro = micro[micro["video"] == micro["video"].iloc[0]]  # one face here; both: bench_spot.py
     assert len(micro) == 3
     errors = []
@@ -142,6 +142,7 @@ def test_spot_a_real_dataset_layout_through_its_loader(long_demo: Path, tmp_path
     1-based frame numbers and `Micro - 1/2` / `Macro` types): the loader's positions meet the
     spotter's, so `equime spot --format samm-lv` scores as on the MP4."""
     intervals = pd.read_csv(long_demo / "intervals.csv")
+    intervals = intervals[intervals["type"] != "distractor"].astype({"apex": int})
     first = intervals[intervals["video"] == intervals["video"].iloc[0]]
     frames = read_mp4(long_demo / first["file_name"].iloc[0])
     folder = tmp_path / "SAMM_longvideos" / "006_1"

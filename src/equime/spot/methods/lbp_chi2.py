@@ -66,8 +66,7 @@ def spot_lbp(track: FaceTrack, cfg: SpotConfig) -> MethodResult:
             feature[k:-k] = np.sort(d, axis=1)[:, -TOP:].mean(1)
             c[idx] = contrast(feature, k)
         threshold = relative_threshold(c, P)
-        longest = round(cfg.me_max_s * track.fps) if kind == "me" else None
-        spots += runs_to_spots(c, threshold, k, kind, longest)
+        spots += runs_to_spots(c, threshold, k, kind)
         if kind == "me":
             curve, level = c, threshold
     return MethodResult(curve, level, sorted(spots, key=lambda s: s.onset))

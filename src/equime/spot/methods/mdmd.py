@@ -70,8 +70,7 @@ def spot_mdmd(track: FaceTrack, cfg: SpotConfig) -> MethodResult:
                 feature[i] = mdmd_feature(crops[i - k], crops[i], crops[i + k])
             c[idx] = contrast(feature, k - 1)
         threshold = relative_threshold(c, P)
-        longest = round(cfg.me_max_s * track.fps) if kind == "me" else None
-        spots += runs_to_spots(c, threshold, k // 2, kind, longest)
+        spots += runs_to_spots(c, threshold, k // 2, kind)
         if kind == "me":
             curve, level = c, threshold
     return MethodResult(curve, level, sorted(spots, key=lambda s: s.onset))
