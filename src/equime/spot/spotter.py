@@ -39,14 +39,14 @@ class SpotConfig:
     method: str = "motion"  # spot.methods
     motion: MotionConfig = field(default_factory=MotionConfig)
     track: TrackConfig = field(default_factory=TrackConfig)
-    z_threshold: float = 6.0
-    min_rise: float = 0.012  # IOD: least rise of the signal that counts
+    z_threshold: float = 10.0  # tuned on the realistic preset (docs/spotting.md)
+    min_rise: float = 0.02  # IOD: least rise of the signal that counts
     edge_level: float = 0.15
     me_max_s: float = 0.5  # a micro-expression's whole duration
     me_smooth_s: float = 0.125  # micro scale's smoothing (3 frames at 24 fps)
     mae_smooth_s: float = 0.25
     min_s: float = 0.08  # shorter intervals are dropped
-    baseline_s: float = 4.0  # past window of the baseline (longer than a macro-expression)
+    baseline_s: float = 6.0  # past window of the baseline (longer than a macro-expression)
     baseline_q: float = 20.0  # its quantile (percent)
 
     def __post_init__(self) -> None:
