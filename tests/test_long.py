@@ -197,3 +197,48 @@ def test_long_videos_compose_the_same_in_a_memory_map(
         long_render.compose(demo_faces[0], row, generator, {}, frames)
         assert np.array_equal(frames, direct)
     assert list(tmp_path.glob(".frames-*")) == []  # the map is removed afterwards
+
+
+def test_realistic_preset_distractors_are_listed_and_show_in_the_frames(tmp_path: Path) -> None:
+    """The realistic preset's talking, fast turns and occlusions (rates raised so a short video
+    holds each) are intervals.csv rows of type `distractor`, apart from every expression, and are
+    measured in the rendered frames: the mouth moves while talking, the landmarker sees the head
+    turn, and the spotter's own cover check marks the occluded frames."""
+    from equime.faces import regions
+    from equime.faces.landmarker import Landmarker
+    from equime.spot.track import TrackConfig, track_face
+
+    config = tmp_path / "long.yaml"
+    busy = {"talk_per_min": 12, "fast_turns_per_min": 12, "occlusions_per_min": 12}
+    config.write_text(
+        yaml.safe_dump({"long": {"duration_s": 20, "micro": [1, 1], "macro": [0, 0], **busy}})
+    )
+    out = tmp_path / "ds"
+    flags = ["--limit", "1", "--no-progress", "--workers", "1", "--config", str(config)]
+    assert main(["generate", "--demo", "--out", str(out), *flags]) == 0
+    intervals = pd.read_csv(out / "intervals.csv")
+    kinds = intervals[intervals["type"] == "distractor"]
+    assert {"talk", "turn", "occlusion"} <= set(kinds["label"]), kinds
+    for e in intervals[intervals["type"] != "distractor"].itertuples():
+        others = kinds[kinds["label"] != "blink"]
+        assert ((others["offset"] < e.onset) | (others["onset"] > e.offset)).all()
+    frames = read_mp4(out / intervals["file_name"].iloc[0])
+    with Landmarker(max_faces=1) as landmarker:
+        marks = [landmarker.detect(f)[0].landmarks for f in frames[::2]]
+        track = track_face(iter(frames), 24.0, landmarker, TrackConfig(), "long")
+    for d in kinds[kinds["label"] == "talk"].itertuples():
+        jaw = [  # chin to nose bridge: the jaw drops and comes back at syllable rate
+            np.linalg.norm(marks[t // 2][152] - marks[t // 2][168])
+            / regions.face_frame(marks[t // 2]).iod
+            for t in range(d.onset, d.offset + 1, 2)
+        ]
+        # measured at the warp's full AU25 + AU26: 0.07-0.1 IOD (real speech opens more; the
+        # warp shows no mouth interior)
+        assert np.ptp(jaw) > 0.04, f"talk at {d.onset}: the jaw moves {np.ptp(jaw):.3f} IOD"
+    for d in kinds[kinds["label"] == "turn"].itertuples():
+        nose = [marks[t // 2][1, 0] for t in range(d.onset, d.offset + 1, 2)]
+        iod = regions.face_frame(marks[d.onset // 2]).iod
+        assert np.ptp(nose) > 0.1 * iod, f"turn at {d.onset}: the nose moved {np.ptp(nose):.1f} px"
+    for d in kinds[kinds["label"] == "occlusion"].itertuples():
+        inside = ~track.usable[d.onset + 8 : d.offset - 7]  # past the 0.3 s slide in and out
+        assert inside.mean() > 0.9, f"occlusion at {d.onset}: {inside.mean():.2f} marked"

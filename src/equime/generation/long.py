@@ -191,19 +191,19 @@ def _distractors(
         "turn": lc.fast_turns_per_min,
         "occlusion": lc.occlusions_per_min,
     }
+    wanted = [k for k, rate in rates.items() for _ in range(int(rng.poisson(rate * minutes)))]
     taken: list[tuple[str, int, int]] = []
-    for kind, rate in rates.items():
-        for _ in range(int(rng.poisson(rate * minutes))):
-            length = _frames(1000 * rng.uniform(*DISTRACTOR_SECONDS[kind]), fps)
-            spots = [(a, b - length) for a, b in free if b - length > a]
-            if not spots:
-                break
-            weights = np.array([b - a for a, b in spots], float)
-            a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
-            start = int(rng.integers(a, b + 1))
-            end = start + length - 1
-            if all(start > e + 2 or end < s - 2 for _, s, e in taken):
-                taken.append((kind, start, end))
+    for kind in [wanted[i] for i in rng.permutation(len(wanted))]:  # no kind crowds out another
+        length = _frames(1000 * rng.uniform(*DISTRACTOR_SECONDS[kind]), fps)
+        spots = [(a, b - length) for a, b in free if b - length > a]
+        if not spots:
+            continue
+        weights = np.array([b - a for a, b in spots], float)
+        a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
+        start = int(rng.integers(a, b + 1))
+        end = start + length - 1
+        if all(start > e + 2 or end < s - 2 for _, s, e in taken):
+            taken.append((kind, start, end))
     return tuple(sorted(taken, key=lambda d: d[1]))
 
 

@@ -199,7 +199,7 @@ def head_drift(
 
 # --- distractors ------------------------------------------------------------------------------
 
-TALK_AUS = {"25": 0.6, "26": 0.5}  # lips part, jaw drop: the mouth opening of speech
+TALK_AUS = {"25": 1.0, "26": 1.0}  # lips part, jaw drop: the mouth opening of speech
 
 
 def talk(
