@@ -120,7 +120,7 @@ def track_face(
         if pts is None:
             crops.append(np.zeros((size, size), np.uint8))
             marks.append(np.full((regions.N_LANDMARKS, 2), np.nan))
-            measures.append((np.nan, np.nan, measured))
+            measures.append((np.nan, np.nan))
             ref = None
             continue
         if ref is None or cut:
@@ -138,13 +138,13 @@ def track_face(
         in_crop = pts @ m[:, :2].T + m[:, 2]
         crops.append(cv2.cvtColor(crop_rgb, cv2.COLOR_RGB2GRAY))
         marks.append(in_crop)
-        cover = cover_measures(crop_rgb, in_crop) if measured else (np.nan, np.nan)
-        measures.append((*cover, measured))
+        measures.append(cover_measures(crop_rgb, in_crop) if measured else (np.nan, np.nan))
     if not crops:
         raise EquimeError(f"{name}: no frames")
+    lip, edge = np.array(measures, np.float64).T
     usable, segment, stretches = unusable_stretches(
-        np.array([m[0] for m in measures]),
-        np.array([m[1] for m in measures]),
+        lip,
+        edge,
         np.array([not np.isnan(p[0, 0]) for p in marks]),
         np.array(cuts),
         fps,
