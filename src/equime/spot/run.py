@@ -47,7 +47,7 @@ class SpotTask:
     item: SpotItem
     cfg: SpotConfig
     face_model: str | None
-    threads: int = 1  # flow threads inside this video's process
+    threads: int = 1  # OpenCV threads inside this video's process
     recognise: bool = False  # name each interval's emotion (spot.recognise): STRS
 
 
@@ -142,7 +142,7 @@ def spot_items(
     recognise: bool = False,
 ) -> tuple[list[dict], list[dict]]:
     """(results, errors) in the items' order; one video per task (long videos are long). The
-    cores go to processes when there are more videos than cores, else to flow threads inside
+    cores go to processes when there are more videos than cores, else to OpenCV threads inside
     each video (no process start-up: a spawned worker pays seconds of imports)."""
     import os
 
