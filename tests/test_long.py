@@ -24,6 +24,7 @@ from equime.generation.long import plan_long
 from equime.video.mp4 import read_mp4
 
 CLEAN = {
+    "preset": "easy",  # no talking, turns or occlusions: motion only in events and blinks
     "duration_s": 8,
     "micro": [2, 2],
     "macro": [1, 1],
@@ -71,6 +72,11 @@ def test_intervals_csv_lists_every_event_of_the_metadata(clean_run: Path) -> Non
         "emotion",
         "label",
     ]
+    blinks = json.loads(meta.loc[0, "blinks"])
+    listed = intervals[intervals["type"] == "distractor"]
+    assert listed[["onset", "offset"]].values.tolist() == blinks  # never a truth
+    assert set(listed["label"]) == {"blink"}
+    intervals = intervals[intervals["type"] != "distractor"].reset_index(drop=True)
     assert sorted(intervals["type"]) == ["mae", "me", "me"]
     events = json.loads(meta.loc[0, "events"])
     assert [e["onset"] for e in events] == intervals["onset"].tolist()
@@ -95,6 +101,7 @@ def test_frames_move_exactly_inside_events_and_blinks(clean_run: Path) -> None:
     meta = pd.read_csv(clean_run / "metadata.csv")
     frames = read_mp4(clean_run / meta.loc[0, "file_name"]).astype(np.float32)
     intervals = pd.read_csv(clean_run / "intervals.csv")
+    intervals = intervals[intervals["type"] != "distractor"].astype({"apex": int})
     blinks = json.loads(meta.loc[0, "blinks"])
     assert blinks, "20 blinks a minute over 8 s: expected at least one"
     step = np.r_[0.0, np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))]
@@ -190,3 +197,48 @@ def test_long_videos_compose_the_same_in_a_memory_map(
         long_render.compose(demo_faces[0], row, generator, {}, frames)
         assert np.array_equal(frames, direct)
     assert list(tmp_path.glob(".frames-*")) == []  # the map is removed afterwards
+
+
+def test_realistic_preset_distractors_are_listed_and_show_in_the_frames(tmp_path: Path) -> None:
+    """The realistic preset's talking, fast turns and occlusions (rates raised so a short video
+    holds each) are intervals.csv rows of type `distractor`, apart from every expression, and are
+    measured in the rendered frames: the mouth moves while talking, the landmarker sees the head
+    turn, and the spotter's own cover check marks the occluded frames."""
+    from equime.faces import regions
+    from equime.faces.landmarker import Landmarker
+    from equime.spot.track import TrackConfig, track_face
+
+    config = tmp_path / "long.yaml"
+    busy = {"talk_per_min": 12, "fast_turns_per_min": 12, "occlusions_per_min": 12}
+    config.write_text(
+        yaml.safe_dump({"long": {"duration_s": 20, "micro": [1, 1], "macro": [0, 0], **busy}})
+    )
+    out = tmp_path / "ds"
+    flags = ["--limit", "1", "--no-progress", "--workers", "1", "--config", str(config)]
+    assert main(["generate", "--demo", "--out", str(out), *flags]) == 0
+    intervals = pd.read_csv(out / "intervals.csv")
+    kinds = intervals[intervals["type"] == "distractor"]
+    assert {"talk", "turn", "occlusion"} <= set(kinds["label"]), kinds
+    for e in intervals[intervals["type"] != "distractor"].itertuples():
+        others = kinds[kinds["label"] != "blink"]
+        assert ((others["offset"] < e.onset) | (others["onset"] > e.offset)).all()
+    frames = read_mp4(out / intervals["file_name"].iloc[0])
+    with Landmarker(max_faces=1) as landmarker:
+        marks = [landmarker.detect(f)[0].landmarks for f in frames[::2]]
+        track = track_face(iter(frames), 24.0, landmarker, TrackConfig(), "long")
+    for d in kinds[kinds["label"] == "talk"].itertuples():
+        jaw = [  # chin to nose bridge: the jaw drops and comes back at syllable rate
+            np.linalg.norm(marks[t // 2][152] - marks[t // 2][168])
+            / regions.face_frame(marks[t // 2]).iod
+            for t in range(d.onset, d.offset + 1, 2)
+        ]
+        # measured at the warp's full AU25 + AU26: 0.07-0.1 IOD (real speech opens more; the
+        # warp shows no mouth interior)
+        assert np.ptp(jaw) > 0.04, f"talk at {d.onset}: the jaw moves {np.ptp(jaw):.3f} IOD"
+    for d in kinds[kinds["label"] == "turn"].itertuples():
+        nose = [marks[t // 2][1, 0] for t in range(d.onset, d.offset + 1, 2)]
+        iod = regions.face_frame(marks[d.onset // 2]).iod
+        assert np.ptp(nose) > 0.1 * iod, f"turn at {d.onset}: the nose moved {np.ptp(nose):.1f} px"
+    for d in kinds[kinds["label"] == "occlusion"].itertuples():
+        inside = ~track.usable[d.onset + 8 : d.offset - 7]  # past the 0.3 s slide in and out
+        assert inside.mean() > 0.9, f"occlusion at {d.onset}: {inside.mean():.2f} marked"

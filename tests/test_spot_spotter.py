@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from equime.errors import EquimeError
-from equime.spot.motion import MotionConfig, running_median
+from equime.spot.motion import MotionConfig
 from equime.spot.score import iou
-from equime.spot.spotter import SpotConfig, spot_signal
+from equime.spot.spotter import SpotConfig, past_baseline, spot_signal
 from equime.synth.timeline import Timeline
 
 FPS = 24.0
@@ -62,9 +62,20 @@ def test_flat_video_has_no_spots_and_bad_settings_fail() -> None:
         SpotConfig(motion=MotionConfig(face_px=8))
 
 
-def test_running_median_follows_drift_not_expressions() -> None:
+def test_past_baseline_follows_drift_and_keeps_a_held_expression_a_rise() -> None:
     t = np.arange(600, dtype=float)
     drift = 0.01 * t / 600
-    values = (drift + _bump(600, 300, 305, 310, 0.05))[:, None]
-    base = running_median(values, 217, 12)[:, 0]
-    assert np.abs(base - drift).max() < 0.002  # the expression does not drag its baseline
+    base = past_baseline(drift + _bump(600, 300, 305, 310, 0.05), 96, 20)
+    assert np.abs(base - drift).max() < 0.002  # a micro-expression does not drag its baseline
+    step = np.r_[np.full(100, 0.004), np.full(40, 0.06)]  # a smile that stays to the end
+    spots = spot_signal(step + np.random.default_rng(0).normal(0, 0.0008, 140), FPS, SpotConfig())
+    assert len(spots) == 1 and abs(spots[0].onset - 99) <= 1 and spots[0].offset == 139
+
+
+def test_segments_keep_their_own_baseline_and_no_interval_crosses_a_gap() -> None:
+    s = _signal(0)
+    segments = np.where(np.arange(len(s)) < 215, 0, 1)
+    segments[215:225] = -1  # unusable frames in the middle of the macro-expression
+    spots = spot_signal(np.where(segments >= 0, s, np.nan), FPS, SpotConfig(), segments)
+    assert all(not (sp.onset < 215 <= sp.offset) for sp in spots)
+    assert abs(spots[0].onset - 100) <= 1

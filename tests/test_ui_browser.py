@@ -268,5 +268,7 @@ def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> No
         "() => document.querySelector('#rep-md').innerText.includes('Spotting score')"
     )
     assert "micro-expressions" in page.inner_text("#rep-md")
+    shown = page.inner_text("#rep-md")  # spot.md: the method and the unusable stretches
+    assert "Method: motion" in shown and "unusable stretches" in shown
     assert "Traceback" not in page.inner_text("body")
     snap(page, shots, "09-long-spot")

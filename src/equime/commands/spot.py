@@ -5,6 +5,7 @@ truth where it is known (an EquiME long dataset's intervals.csv, a real dataset'
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fps", type=float, help="frame rate of frame folders (default 30)")
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a true positive (default 0.5)")
     p.add_argument(
-        "--z-threshold", type=float, default=6.0, help="peak rise in noise SDs (default 6)"
+        "--method",
+        default="motion",
+        help="spotting method: motion (default), mdmd (MEGC 2020 baseline), lbp-chi2 (MEGC 2019 "
+        "baseline)",
+    )
+    p.add_argument(
+        "--z-threshold", type=float, help="motion: peak rise in noise SDs (default: the method's)"
     )
     p.add_argument(
         "--workers", type=int, default=1, help="parallel processes (default 1; 0 = all cores)"
@@ -74,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         else root.parent / f"{root.stem}_spot"
     )
     out = Path(args.out) if args.out else default
-    cfg = SpotConfig(z_threshold=args.z_threshold)
+    from equime.spot.methods import spot_method
+
+    spot_method(args.method)  # an unknown name is one line, before any video is read
+    cfg = SpotConfig(method=args.method)
+    if args.z_threshold is not None:
+        cfg = replace(cfg, z_threshold=args.z_threshold)
     spots, score, errors = run_spot(
         items,
         out,

@@ -46,6 +46,7 @@ INTERVAL_COLUMNS = [
     "fps",
 ]
 ME_MAX_MS = 500.0  # a micro-expression's whole duration stays under this
+DISTRACTOR = "distractor"  # intervals.csv type of what is not an expression (never a truth)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class LongPlanRow:
     blinks: tuple[tuple[int, int], ...]  # (start, end) frames: eyelids closed halfway between
     head_motion_px: float
     attributes: dict[str, str] = field(default_factory=dict)
+    # (kind, start, end): talking, fast head turns, occlusions in neutral stretches (preset)
+    distractors: tuple[tuple[str, int, int], ...] = ()
+    take: dict[str, float] = field(default_factory=dict)  # turn_deg, roll_deg, light, noise
     prompt_template: str = ""
     prompt_template_sha256: str = ""
 
@@ -93,6 +97,8 @@ class LongPlanRow:
         data = asdict(self)
         data["events"] = json.dumps([asdict(e) for e in self.events], sort_keys=True)
         data["blinks"] = json.dumps([list(b) for b in self.blinks])
+        data["distractors"] = json.dumps([list(d) for d in self.distractors])
+        data["take"] = json.dumps(self.take, sort_keys=True)
         return data
 
 
@@ -171,6 +177,36 @@ def _blinks(
     return tuple(sorted(taken))
 
 
+DISTRACTOR_SECONDS = {"talk": (1.0, 4.0), "turn": (1.0, 3.0), "occlusion": (1.5, 3.0)}
+
+
+def _distractors(
+    rng: np.random.Generator, free: list[tuple[int, int]], n_frames: int, fps: float, lc: LongConfig
+) -> tuple[tuple[str, int, int], ...]:
+    """Talking bursts, fast head turns and occlusions in the neutral stretches `free`, apart
+    from each other (blinks may fall inside them, as in life)."""
+    minutes = n_frames / fps / 60.0
+    rates = {
+        "talk": lc.talk_per_min,
+        "turn": lc.fast_turns_per_min,
+        "occlusion": lc.occlusions_per_min,
+    }
+    wanted = [k for k, rate in rates.items() for _ in range(int(rng.poisson(rate * minutes)))]
+    taken: list[tuple[str, int, int]] = []
+    for kind in [wanted[i] for i in rng.permutation(len(wanted))]:  # no kind crowds out another
+        length = _frames(1000 * rng.uniform(*DISTRACTOR_SECONDS[kind]), fps)
+        spots = [(a, b - length) for a, b in free if b - length > a]
+        if not spots:
+            continue
+        weights = np.array([b - a for a, b in spots], float)
+        a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
+        start = int(rng.integers(a, b + 1))
+        end = start + length - 1
+        if all(start > e + 2 or end < s - 2 for _, s, e in taken):
+            taken.append((kind, start, end))
+    return tuple(sorted(taken, key=lambda d: d[1]))
+
+
 def plan_long(
     cfg: GenerateConfig, face_id: str, repeat: int, attributes: dict[str, str]
 ) -> LongPlanRow:
@@ -212,6 +248,13 @@ def plan_long(
         t = event.offset + 1
     free.append((t + gap // 2, n_frames - 1))
     blinks = _blinks(substream(seed, "blinks"), free, n_frames, fps, lc)
+    distractors = _distractors(substream(seed, "distractors"), free, n_frames, fps, lc)
+    take = {
+        "turn_deg": lc.turn_deg,
+        "roll_deg": lc.roll_deg,
+        "light_drift": lc.light_drift,
+        "camera_noise": lc.camera_noise,
+    }
     template = load_template(cfg.prompt_template)
     return LongPlanRow(
         sample_id=sample_id,
@@ -226,6 +269,8 @@ def plan_long(
         blinks=blinks,
         head_motion_px=lc.head_motion_px,
         attributes=dict(attributes),
+        distractors=distractors,
+        take=take,
         prompt_template=template.name,
         prompt_template_sha256=template.sha256,
     )
@@ -261,14 +306,44 @@ def event_rows(video: str, file_name: str, events: list[dict], fps: float) -> li
     ]
 
 
+def distractor_rows(video: str, file_name: str, row: object, fps: float) -> list[dict]:
+    """Blinks, talking, fast turns and occlusions: type `distractor`, the kind as label."""
+
+    def listed(name: str) -> list:
+        value = getattr(row, name, "")
+        return json.loads(value) if isinstance(value, str) and value else []
+
+    spans = [("blink", a, b) for a, b in listed("blinks")]
+    spans += [tuple(d) for d in listed("distractors")]
+    return [
+        {
+            "video": video,
+            "file_name": file_name,
+            "type": DISTRACTOR,
+            "onset": int(a),
+            "apex": None,
+            "offset": int(b),
+            "emotion": "",
+            "label": kind,
+            "fz_emotion": "",
+            "aus": "",
+            "fps": fps,
+        }
+        for kind, a, b in spans
+    ]
+
+
 def intervals_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per event of every video in the metadata `frame` (rows carry `events` JSON)."""
+    """One row per event and distractor of every video in the metadata `frame` (rows carry
+    `events`, `blinks` and `distractors` JSON)."""
     rows = []
     if "events" in frame:
         for r in frame.itertuples():
             if isinstance(r.events, str) and r.events:
                 rows += event_rows(str(r.id), str(r.file_name), json.loads(r.events), float(r.fps))
+                rows += distractor_rows(str(r.id), str(r.file_name), r, float(r.fps))
     table = pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
+    table["apex"] = table["apex"].astype("Int64")  # distractors have none
     return table.sort_values(["video", "onset"], ignore_index=True)
 
 
@@ -277,8 +352,9 @@ def write_intervals(layout: DatasetLayout, frame: pd.DataFrame) -> None:
     and the contact sheet: the first video's events, a row each."""
     table = intervals_table(frame)
     write_text_atomic(layout.root / "intervals.csv", table.to_csv(index=False), layout.tmp)
-    if len(table):
-        write_long_contact_sheet(layout, table[table["video"] == table["video"].iloc[0]])
+    events = table[table["type"] != DISTRACTOR]
+    if len(events):
+        write_long_contact_sheet(layout, events[events["video"] == events["video"].iloc[0]])
 
 
 def write_long_contact_sheet(layout: DatasetLayout, events: pd.DataFrame, most: int = 8) -> None:

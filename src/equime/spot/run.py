@@ -2,8 +2,13 @@
 videos or frame folders, one video), spotting on worker processes, and what is written:
 
     <out>/spots.csv       video, type, onset, apex, offset, score (one row per spotted interval)
-    <out>/signal.parquet  video, frame, signal (IOD), z (noise units): the curve behind the spots
-    <out>/spot.json       settings, versions, videos read, errors
+    <out>/signal.parquet  video, frame, signal, threshold, usable: the method's curve behind the
+                          spots (for `motion`: the rise in noise units)
+    <out>/unusable.csv    video, start, end, reason: frames no method reads (no face, face
+                          covered, shot change)
+    <out>/spot.json       method, settings, versions, videos read, errors
+    <out>/spot.md         the method and, per video, intervals and unusable stretches (the web
+                          page's report shows it)
     <out>/score.csv, score.json, tp_pairs.csv   where ground truth is known (MEGC scorer)
     <out>/plots/<video>.png                      signal, truth and spotted intervals
 """
@@ -23,7 +28,7 @@ from equime import __version__
 from equime.errors import EquimeError
 from equime.files import write_bytes_atomic, write_text_atomic
 from equime.spot.intervals import check_table
-from equime.spot.spotter import SPOT_VERSION, SpotConfig, noise_of, spot_signal
+from equime.spot.spotter import SPOT_VERSION, SpotConfig, Spotted
 from equime.versions import versions
 
 DEFAULT_FPS = 30.0  # frame folders carry no rate; CAS(ME)^2 and CAS(ME)^3 record at 30 fps
@@ -42,7 +47,7 @@ class SpotTask:
     item: SpotItem
     cfg: SpotConfig
     face_model: str | None
-    threads: int = 1  # flow threads inside this video's process
+    threads: int = 1  # OpenCV threads inside this video's process
     recognise: bool = False  # name each interval's emotion (spot.recognise): STRS
 
 
@@ -59,27 +64,46 @@ def _fps(item: SpotItem, fallback: float) -> float:
     return fallback
 
 
+def usable_spots(spots: list[Spotted], usable: np.ndarray, min_frames: int) -> list[Spotted]:
+    """Intervals cut back to the usable frames around their apex (an expression that goes on
+    behind a hand ends, for the spotter, where the hand arrives); those whose apex is unusable,
+    or left shorter than `min_frames`, are dropped. The same for every method."""
+    kept = []
+    for s in spots:
+        if not usable[s.apex]:
+            continue
+        bad = np.flatnonzero(~usable[s.onset : s.offset + 1]) + s.onset
+        onset = int(bad[bad < s.apex].max() + 1) if (bad < s.apex).any() else s.onset
+        offset = int(bad[bad > s.apex].min() - 1) if (bad > s.apex).any() else s.offset
+        if offset - onset + 1 >= min_frames:
+            kept.append(Spotted(onset, s.apex, offset, s.type, s.score))
+    return kept
+
+
 def spot_one(task: SpotTask) -> dict:
-    """Signal and spotted intervals of one video; an unreadable one becomes an error record."""
+    """Face track, method curve and spotted intervals of one video; an unreadable one becomes an
+    error record."""
     import cv2
 
     from equime.faces.landmarker import Landmarker
-    from equime.spot.motion import face_motion
+    from equime.spot.methods import spot_method
+    from equime.spot.track import track_face
     from equime.verify.readout import iter_frames
 
-    cv2.setNumThreads(1)  # one process per core: OpenCV's own threads would fight them
+    cv2.setNumThreads(task.threads)
     item = task.item
     try:
         path = Path(item.path)
         if not path.exists():
             raise EquimeError(f"{item.name}: video is missing ({path})")
         fps = _fps(item, DEFAULT_FPS)
+        method = spot_method(task.cfg.method)
         with Landmarker(task.face_model, max_faces=1) as landmarker:
-            curve = face_motion(
-                iter_frames(path), fps, task.cfg.motion, landmarker, item.name, task.threads
-            )
+            track = track_face(iter_frames(path), fps, landmarker, task.cfg.track, item.name)
     except EquimeError as exc:
         return {"name": item.name, "error": str(exc)}
+    result = method(track, task.cfg)
+    min_frames = max(1, round(task.cfg.min_s * fps))
     spots = [
         {
             "video": item.name,
@@ -89,14 +113,24 @@ def spot_one(task: SpotTask) -> dict:
             "offset": s.offset,
             "score": round(s.score, 3),
         }
-        for s in spot_signal(curve.signal, fps, task.cfg)
+        for s in usable_spots(result.spots, track.usable, min_frames)
     ]
-    if task.recognise:
+    if task.recognise and spots:
         from equime.spot.recognise import recognise
 
         with Landmarker(task.face_model, max_faces=1) as landmarker:
             spots = recognise(path, spots, landmarker)
-    return {"name": item.name, "fps": fps, "signal": curve.signal, "spots": spots}
+    elif task.recognise:
+        spots = [{**s, "emotion": "", "aus": ""} for s in spots]
+    return {
+        "name": item.name,
+        "fps": fps,
+        "signal": result.curve,
+        "threshold": float(result.threshold),
+        "usable": track.usable,
+        "unusable": [{"video": item.name, **u} for u in track.stretches],
+        "spots": spots,
+    }
 
 
 def spot_items(
@@ -108,7 +142,7 @@ def spot_items(
     recognise: bool = False,
 ) -> tuple[list[dict], list[dict]]:
     """(results, errors) in the items' order; one video per task (long videos are long). The
-    cores go to processes when there are more videos than cores, else to flow threads inside
+    cores go to processes when there are more videos than cores, else to OpenCV threads inside
     each video (no process start-up: a spawned worker pays seconds of imports)."""
     import os
 
@@ -159,19 +193,21 @@ def run_spot(
     results, errors = spot_items(items, cfg, face_model, workers, progress, recognise)
     columns = [*SPOT_COLUMNS, "emotion", "aus"] if recognise else SPOT_COLUMNS
     spots = pd.DataFrame([s for r in results for s in r["spots"]], columns=columns)
-    curves = []
-    for r in results:
-        base, noise = noise_of(r["signal"])
-        curves.append(
-            pd.DataFrame(
-                {
-                    "video": r["name"],
-                    "frame": np.arange(len(r["signal"])),
-                    "signal": r["signal"],
-                    "z": (r["signal"] - base) / noise,
-                }
-            )
+    curves = [
+        pd.DataFrame(
+            {
+                "video": r["name"],
+                "frame": np.arange(len(r["signal"])),
+                "signal": r["signal"],
+                "threshold": r["threshold"],
+                "usable": r["usable"],
+            }
         )
+        for r in results
+    ]
+    unusable = pd.DataFrame(
+        [u for r in results for u in r["unusable"]], columns=["video", "start", "end", "reason"]
+    )
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".tmp"
     tmp.mkdir(exist_ok=True)
@@ -180,9 +216,10 @@ def run_spot(
         out / "signal.parquet",
         pd.concat(curves, ignore_index=True)
         if curves
-        else pd.DataFrame(columns=["video", "frame", "signal", "z"]),
+        else pd.DataFrame(columns=["video", "frame", "signal", "threshold", "usable"]),
         tmp,
     )
+    write_text_atomic(out / "unusable.csv", unusable.to_csv(index=False), tmp)
     score = None
     read = {r["name"] for r in results}
     if truth is not None:
@@ -197,6 +234,7 @@ def run_spot(
         )
     record = {
         "spot_version": SPOT_VERSION,
+        "method": cfg.method,
         "equime": __version__,
         "source": source,
         "config": cfg.to_dict(),
@@ -208,23 +246,26 @@ def run_spot(
     write_text_atomic(
         out / "spot.json", json.dumps(record, indent=2, sort_keys=True, default=str), tmp
     )
+    from equime.spot.report import spot_markdown
+
+    write_text_atomic(out / "spot.md", spot_markdown(cfg.method, results, errors), tmp)
     tmp.rmdir()
     if plots:
         from equime.spot.plots import plot_video
 
         for r in results:
-            base, noise = noise_of(r["signal"])
-            threshold = max(cfg.z_threshold, cfg.min_rise / noise)
             mine = spots[spots["video"] == r["name"]]
             theirs = truth[truth["video"] == r["name"]] if truth is not None else None
             plot_video(
                 out / "plots",
                 r["name"],
-                (r["signal"] - base) / noise,
+                r["signal"],
                 r["fps"],
-                threshold,
+                r["threshold"],
                 mine,
                 theirs,
+                unusable[unusable["video"] == r["name"]],
+                cfg.method,
             )
     return spots, score, errors
 
