@@ -79,6 +79,7 @@ class Experiment:
     input: str | None = None  # frames | flow (None: each model's own)
     align: bool = False  # frames: aligned face crops
     fps: float | None = None  # frames: time normalisation (mer.preprocess)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (None: flow p95, frames none)
 
 
 def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
@@ -238,6 +239,7 @@ def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any
         input=exp.input,
         align=exp.align,
         fps=exp.fps,
+        flow_scale=exp.flow_scale,
         weights=weights,
         progress=False,
         options=options,
@@ -383,10 +385,19 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
 def _result_row(
     train: str, model: str, test: str, protocol: str, pred: pd.DataFrame, classes: list[str]
 ) -> dict[str, Any]:
+    from equime.mer.calibration import expected_calibration_error
     from equime.mer.metrics import classification_metrics
 
     metrics = classification_metrics(
         pred["y_true"], pred["y_pred"], len(classes), pred["confidence"]
+    )
+    correct = (pred["y_true"] == pred["y_pred"]).to_numpy()
+    sure = ~pred["unsure"].astype(bool).to_numpy() if len(pred) else np.zeros(0, bool)
+    metrics.update(
+        ece_before=expected_calibration_error(pred["raw_confidence"], correct),
+        ece=expected_calibration_error(pred["confidence"], correct),
+        unsure=int((~sure).sum()),
+        accuracy_sure=float(correct[sure].mean()) if sure.any() else float("nan"),
     )
     return {
         "train": train,
@@ -434,7 +445,7 @@ def _write_outputs(
         "results": results,
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
-    write_report(out, exp, table, consistency, group_table, gap_table)
+    write_report(out, exp, table, consistency, group_table, gap_table, predictions)
     return {
         "out": out,
         "results": table,

@@ -149,6 +149,17 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reliability_panels(predictions: dict) -> list[tuple[str, Any, Any, Any]]:
+    """(title, raw confidence, calibrated confidence, correct) per train -> test and model."""
+    panels = []
+    for (train, model, test), (pred, _classes, _protocol) in predictions.items():
+        if len(pred):
+            correct = (pred["y_true"] == pred["y_pred"]).to_numpy()
+            title = f"{model}: {train} -> {test}"
+            panels.append((title, pred["raw_confidence"], pred["confidence"], correct))
+    return panels
+
+
 def write_report(
     out: Path,
     exp: Any,
@@ -156,8 +167,12 @@ def write_report(
     consistency: pd.DataFrame,
     groups: pd.DataFrame,
     gaps: pd.DataFrame,
+    predictions: dict | None = None,
 ) -> Path:
+    from equime.mer.calibration import plot_reliability
+
     plot_cross_dataset(table, out / "cross_dataset.png")
+    plot_reliability(reliability_panels(predictions or {}), out / "reliability.png")
     plot_consistency(consistency, out / "consistency.png")
     confusions = plot_confusions(table, out / "confusion")
     if not groups.empty:
@@ -178,6 +193,10 @@ def write_report(
         "uf1",
         "uar",
         "mean_confidence",
+        "ece_before",
+        "ece",
+        "unsure",
+        "accuracy_sure",
         "weights",
     ]
     text = [
@@ -190,6 +209,13 @@ def write_report(
         "## Results (paper Figure 4)\n",
         _markdown(table[cols]),
         "\n![cross-dataset](cross_dataset.png)\n",
+        "## Calibration\n",
+        "Confidence is the top probability after temperature scaling fitted on the training "
+        "run's validation split (Guo et al. 2017); ECE (15 bins) before and after it. `unsure`: "
+        "clips whose energy score (Liu et al. 2020) falls below the threshold chosen on the "
+        "validation split; they are still predicted and counted in every metric above, and "
+        "`accuracy_sure` is the accuracy on the others.\n",
+        "\n![reliability](reliability.png)\n",
         "## Consistency across models (paper Figure 5)\n",
         _markdown(consistency),
         "\n![consistency](consistency.png)\n",

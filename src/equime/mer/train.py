@@ -61,9 +61,17 @@ class TrainConfig:
     align: bool = False  # frames: similarity-aligned face crop (flow is always aligned)
     fps: float | None = None  # frames: time normalisation to this rate (mer.preprocess)
     augment: bool | None = None  # mer.augment (default: the input's: flow on, frames off)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (default: flow p95, frames none)
+    calibrate: bool = True  # temperature + energy threshold on the validation split
 
     def validate(self) -> None:
-        from equime.mer.inputs import get_input, make_preprocess, resolve_input
+        from equime.mer.inputs import (
+            DEFAULT_FLOW_SCALE,
+            get_input,
+            make_preprocess,
+            resolve_input,
+            scale_flow,
+        )
         from equime.mer.labels import get_scheme
         from equime.mer.models import model_lr
 
@@ -76,6 +84,11 @@ class TrainConfig:
             self.size = get_input(self.input).default_size
         if self.augment is None:
             self.augment = get_input(self.input).augmented
+        if self.flow_scale is None:
+            self.flow_scale = DEFAULT_FLOW_SCALE if self.input == "flow" else "none"
+        scale_flow(torch.zeros(1, 3, 8, 8), self.flow_scale)  # a known name
+        if self.input != "flow" and self.flow_scale != "none":
+            raise EquimeError(f"flow_scale {self.flow_scale} needs input flow")
         checks = [
             (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
             (self.batch >= 1, f"batch {self.batch} must be >= 1"),
@@ -118,14 +131,19 @@ class CachedClips(Dataset):
 
 
 def batches_to_input(
-    gray: torch.Tensor, lengths: torch.Tensor, n_frames: int, input: str = "frames"
+    gray: torch.Tensor,
+    lengths: torch.Tensor,
+    n_frames: int,
+    input: str = "frames",
+    flow_scale: str = "none",
 ) -> torch.Tensor:
-    """A batch from CachedClips -> the model's input (frames: trim / pad / z-score)."""
+    """A batch from CachedClips -> the model's input (frames: trim / pad / z-score; flow: scaled
+    per clip as the checkpoint says, mer.inputs)."""
     if input == "frames":
         return finish(gray, n_frames, lengths)
-    from equime.mer.inputs import get_input
+    from equime.mer.inputs import get_input, scale_flow
 
-    return get_input(input).to_model(gray, lengths, n_frames)
+    return scale_flow(get_input(input).to_model(gray, lengths, n_frames), flow_scale)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -195,17 +213,18 @@ def predict_loader(
     n_frames: int,
     device: torch.device,
     input: str = "frames",
+    flow_scale: str = "none",
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Softmax probabilities, true labels and mean cross-entropy over a loader."""
+    """Logits, true labels and mean cross-entropy over a loader."""
     model.eval()
-    probs, labels, loss_sum = [], [], 0.0
+    outputs, labels, loss_sum = [], [], 0.0
     for gray, lengths, y in loader:
-        x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input)
+        x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input, flow_scale)
         logits = model(x)
         loss_sum += torch.nn.functional.cross_entropy(logits, y.to(device), reduction="sum").item()
-        probs.append(torch.softmax(logits, 1).cpu().numpy())
+        outputs.append(logits.cpu().numpy())
         labels.append(y.numpy())
-    return np.concatenate(probs), np.concatenate(labels), loss_sum / max(1, len(loader.dataset))
+    return np.concatenate(outputs), np.concatenate(labels), loss_sum / max(1, len(loader.dataset))
 
 
 @dataclass
@@ -223,6 +242,7 @@ class FitResult:
     options: dict[str, Any]
     sampling: str = ""  # the sampler used (a single-frame model's own, e.g. apex-frame)
     threads: int = 0  # torch threads the fit ran on
+    calibration: dict[str, Any] = field(default_factory=dict)  # mer.calibration.calibrate
 
 
 @dataclass
@@ -318,7 +338,9 @@ def fit(
         model.train()
         total, correct, count = 0.0, 0, 0
         for gray, lengths, y in train_loader:
-            x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames, cfg.input)
+            x = batches_to_input(
+                gray.to(device), lengths.to(device), cfg.n_frames, cfg.input, cfg.flow_scale
+            )
             if cfg.augment:
                 x = input_spec.augment(x, jitter)
             y = y.to(device)
@@ -331,8 +353,10 @@ def fit(
             correct += int((logits.argmax(1) == y).sum())
             count += len(y)
         seen += count
-        probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device, cfg.input)
-        val_acc = float((probs.argmax(1) == truth).mean())
+        logits, truth, val_loss = predict_loader(
+            model, val_loader, cfg.n_frames, device, cfg.input, cfg.flow_scale
+        )
+        val_acc = float((logits.argmax(1) == truth).mean())
         scheduler.step(val_loss)
         history.append(
             {
@@ -359,6 +383,14 @@ def fit(
     if restore:  # the flow default is this fit's own, not the process's
         torch.set_num_threads(restore)
     model.load_state_dict(best[2])  # restore the best epoch's weights
+    calibration = {}
+    if cfg.calibrate:
+        from equime.mer.calibration import calibrate
+
+        logits, truth, _ = predict_loader(
+            model, val_loader, cfg.n_frames, device, cfg.input, cfg.flow_scale
+        )
+        calibration = calibrate(logits, truth)
     return FitResult(
         model=model.eval(),
         history=history,
@@ -373,6 +405,7 @@ def fit(
         options={k: v for k, v in options.items() if k != "weights"},
         sampling=sampling,
         threads=used_threads,
+        calibration=calibration,
     )
 
 
@@ -395,6 +428,8 @@ def checkpoint_config(
         "scheme": get_scheme(cfg.scheme).name,
         "sampling": sampling,
         "input": cfg.input,
+        "flow_scale": cfg.flow_scale,
+        "calibration": fitted.calibration,
         "preprocess": as_dict(make_preprocess(cfg.input, cfg.align, cfg.fps)),
         "trained_on": {
             "dataset": cfg.dataset,
