@@ -3,7 +3,10 @@ score, all fitted on the validation split (held-out identities) and stored in th
 
 - Temperature scaling (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017): one
   scalar T > 0 divides the logits, fitted by minimising the validation negative log-likelihood;
-  the predicted class never changes, only how sure the model says it is.
+  the predicted class never changes, only how sure the model says it is. A validation split
+  the model classifies without one error has no finite minimiser (the likelihood only grows as
+  T -> 0, which would make the model surer of everything, real clips included): T stays 1 and
+  the checkpoint says `separable`.
 - Expected calibration error (Guo et al. 2017, after Naeini et al. 2015): top-probability bins
   of equal width (`BINS`), the support-weighted mean |accuracy - confidence|.
 - Energy score (Liu et al., "Energy-based Out-of-distribution Detection", NeurIPS 2020):
@@ -75,12 +78,14 @@ def expected_calibration_error(
 def calibrate(logits: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """What the checkpoint stores: temperature, energy threshold and the validation ECE before
     and after (plain data)."""
-    temperature = fit_temperature(logits, labels)
     correct = np.asarray(logits).argmax(1) == np.asarray(labels)
+    separable = bool(correct.all())
+    temperature = 1.0 if separable else fit_temperature(logits, labels)
     scores = energy_score(logits)
     return {
         "method": "temperature scaling (Guo et al. 2017); energy score (Liu et al. 2020)",
         "temperature": temperature,
+        "separable": separable,
         "energy_threshold": float(np.quantile(scores, ENERGY_QUANTILE)),
         "energy_quantile": ENERGY_QUANTILE,
         "val_clips": len(labels),

@@ -57,7 +57,7 @@ def predict_table(
     model = model.to(device).eval()
     scale = config.get("flow_scale", "none")
     logits = []
-    for gray, lengths, _ in loader:
+    for gray, lengths, *_ in loader:
         x = batches_to_input(
             gray.to(device), lengths.to(device), config["n_frames"], prep.input, scale
         )
@@ -73,6 +73,7 @@ def predict_table(
         table[f"p_{name}"] = p[:, i]
     table["energy"] = read["energy"]
     table["unsure"] = read["unsure"]
+    table["input_path"] = [str(path) for path in paths]  # the cached input the model read
     if prep.input == "flow":
         infos = [clip_info(path) for path in paths]
         table["apex_used"] = [i.get("apex_used", -1) for i in infos]

@@ -63,6 +63,7 @@ class TrainConfig:
     augment: bool | None = None  # mer.augment (default: the input's: flow on, frames off)
     flow_scale: str | None = None  # mer.inputs FLOW_SCALES (default: flow p95, frames none)
     calibrate: bool = True  # temperature + energy threshold on the validation split
+    adversarial: float = 0.0  # gradient-reversal weight of the domain head (mer.domain); 0: off
 
     def validate(self) -> None:
         from equime.mer.inputs import (
@@ -103,13 +104,21 @@ class TrainConfig:
 
 
 class CachedClips(Dataset):
-    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index) per item;
-    flow inputs (3, S, S) come as stored (`padded=False`)."""
+    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index, (weight,
+    domain)) per item; flow inputs (3, S, S) come as stored (`padded=False`). Weight scales a
+    clip's loss (mixed training) and domain says where it comes from (0 real, 1 generated: the
+    adversarial protocol); both default to 1 and 0."""
 
     def __init__(
-        self, paths: list[Path], labels: list[int], n_frames: int, padded: bool = True
+        self,
+        paths: list[Path],
+        labels: list[int],
+        n_frames: int,
+        padded: bool = True,
+        extras: list[tuple[float, float]] | None = None,
     ) -> None:
         self.paths, self.labels, self.n_frames, self.padded = paths, labels, n_frames, padded
+        self.extras = torch.tensor(extras or [(1.0, 0.0)] * len(paths), dtype=torch.float32)
         # fixed-size inputs (flow: 3 x 28 x 28, ~9 kB) are small: held in memory, read once
         self.held = (
             None if padded else [torch.from_numpy(np.load(p).astype(np.float32)) for p in paths]
@@ -118,16 +127,16 @@ class CachedClips(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int, torch.Tensor]:
         if self.held is not None:
-            return self.held[i], 0, self.labels[i]
+            return self.held[i], 0, self.labels[i], self.extras[i]
         clip = np.load(self.paths[i])[: self.n_frames].astype(np.float32)
         length = clip.shape[0]
         if length < self.n_frames:
             clip = np.concatenate(
                 [clip, np.zeros((self.n_frames - length, *clip.shape[1:]), np.float32)]
             )
-        return torch.from_numpy(clip), length, self.labels[i]
+        return torch.from_numpy(clip), length, self.labels[i], self.extras[i]
 
 
 def batches_to_input(
@@ -218,7 +227,7 @@ def predict_loader(
     """Logits, true labels and mean cross-entropy over a loader."""
     model.eval()
     outputs, labels, loss_sum = [], [], 0.0
-    for gray, lengths, y in loader:
+    for gray, lengths, y, _ in loader:
         x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input, flow_scale)
         logits = model(x)
         loss_sum += torch.nn.functional.cross_entropy(logits, y.to(device), reduction="sum").item()
@@ -264,10 +273,18 @@ def target_indices(table: pd.DataFrame, classes: list[str]) -> list[int]:
 
 
 def fit(
-    table: pd.DataFrame, classes: list[str], sampling: str, cfg: TrainConfig, cache: Any = None
+    table: pd.DataFrame,
+    classes: list[str],
+    sampling: str | dict[str, str],
+    cfg: TrainConfig,
+    cache: Any = None,
+    init: dict[str, torch.Tensor] | None = None,
 ) -> FitResult:
-    """Train a fresh model on `table` (with a `target` column of class names): the loop itself,
-    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out)."""
+    """Train a model on `table` (with a `target` column of class names): the loop itself,
+    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out).
+    `init`: weights to start from (pre-train then fine-tune); optional `weight` and `domain`
+    columns scale each clip's loss and mark generated clips (1) for `cfg.adversarial`
+    (mer.domain)."""
     from tqdm import tqdm
 
     from equime.mer.cache import ClipCache, cache_clips
@@ -300,9 +317,17 @@ def fit(
     paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress, prep)
     log.info("clip cache %s: %d hits, %d decoded", cache.folder, cache.hits, cache.misses)
 
+    weights = table["weight"] if "weight" in table else pd.Series(1.0, index=table.index)
+    domains = table["domain"] if "domain" in table else pd.Series(0.0, index=table.index)
+    extras = list(zip(weights.astype(float), domains.astype(float), strict=True))
+
     def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
         data = CachedClips(
-            [paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames, input_spec.padded
+            [paths[i] for i in rows],
+            [labels[i] for i in rows],
+            cfg.n_frames,
+            input_spec.padded,
+            [extras[i] for i in rows],
         )
         generator = torch.Generator().manual_seed(cfg.seed)
         # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
@@ -322,11 +347,19 @@ def fit(
     if cfg.weights:
         options["weights"] = cfg.weights
     model = create_model(cfg.model, len(classes), n_frames=cfg.n_frames, size=cfg.size, **options)
+    if init is not None:
+        model.load_state_dict(init)
     model = model.to(device)
     weights_source = getattr(model, "weights_source", "scratch")
+    head = None
+    if cfg.adversarial > 0:
+        from equime.mer.domain import DomainHead
+
+        head = DomainHead(model, cfg.adversarial).to(device)
     if cfg.model.lower().startswith("mobilenet"):
         log.warning("MobileNetV2 hybrid: weights from %s", weights_source)
-    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(trained + (list(head.parameters()) if head else []), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, min_lr=cfg.min_lr
     )
@@ -337,7 +370,7 @@ def fit(
     for epoch in bar:
         model.train()
         total, correct, count = 0.0, 0, 0
-        for gray, lengths, y in train_loader:
+        for gray, lengths, y, extra in train_loader:
             x = batches_to_input(
                 gray.to(device), lengths.to(device), cfg.n_frames, cfg.input, cfg.flow_scale
             )
@@ -345,7 +378,11 @@ def fit(
                 x = input_spec.augment(x, jitter)
             y = y.to(device)
             logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits, y)
+            weight, domain = extra[:, 0].to(device), extra[:, 1].to(device)
+            each = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            loss = (each * weight).sum() / weight.sum()
+            if head is not None:
+                loss = loss + head.loss(domain)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
