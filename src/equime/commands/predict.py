@@ -121,13 +121,17 @@ def run(args: argparse.Namespace) -> int:
             pred.loc[i, "flow_png"] = str(png)
     classes = [f"p_{c}" for c in config["classes"]]
     timing = ["onset", "apex_used", "offset"] if "apex_used" in pred else ["onset", "offset"]
-    columns = ["video", "clip", *timing, "pred", "confidence", "unsure", "energy", *classes]
-    table = pred[[*columns, "flow_png"]]
+    size = ["flow_size"] if "flow_size" in pred else []
+    columns = ["video", "clip", *timing, "answer", "pred", "confidence", "unsure", "unsure_why"]
+    table = pred[[*columns, "energy", *size, *classes, "flow_png"]]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, table.to_csv(index=False))
     for row in table.itertuples():
-        note = " (unsure: unlike the training data)" if row.unsure else ""
-        print(f"{row.clip}: {row.pred} {row.confidence:.2f}{note}")
+        if row.unsure:
+            why = f"{row.unsure_why} outside the training clips' range"
+            print(f"{row.clip}: unsure ({why}; top guess {row.pred} {row.confidence:.2f})")
+        else:
+            print(f"{row.clip}: {row.pred} {row.confidence:.2f}")
     for line in left_out:
         print(f"left out: {line}", file=sys.stderr)
     print(f"{out}: {len(table)} clips")

@@ -33,7 +33,7 @@ def clip_row(
         "subject": name,
         "clip": name if onset is None else f"{name}@{onset}",
         "source": str(video),
-        "onset": -1 if onset is None else onset,
+        "onset": 0 if onset is None else onset,
         "apex": -1 if apex is None else apex,
         "offset": -1 if offset is None else offset,
         "apex_source": "" if apex is not None else "estimate",  # "" + apex: annotated

@@ -14,6 +14,11 @@ score, all fitted on the validation split (held-out identities) and stored in th
   inputs like the training data. The threshold is the `ENERGY_QUANTILE` quantile of the
   validation scores (95% of in-distribution validation clips kept, the paper's TPR-95
   operating point); a clip scoring below it is `unsure`: still predicted, counted apart.
+- Motion size (flow inputs): the energy score reads logits, and logits grow with the input, so a
+  real expression that moves the face several times more than any generated micro-expression
+  scores as *more* familiar, not less. The range of the training clips' flow size
+  (mer.inputs.flow_size) widened by `SIZE_SLACK` either side is stored; a clip outside it is
+  `unsure` too, whatever the flow scale shows the model.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import torch
 BINS = 15
 ENERGY_QUANTILE = 0.05
 T_RANGE = (0.05, 20.0)
+SIZE_SLACK = 1.5
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -75,9 +81,11 @@ def expected_calibration_error(
     return float(total / len(confidence))
 
 
-def calibrate(logits: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """What the checkpoint stores: temperature, energy threshold and the validation ECE before
-    and after (plain data)."""
+def calibrate(
+    logits: np.ndarray, labels: np.ndarray, sizes: np.ndarray | None = None
+) -> dict[str, Any]:
+    """What the checkpoint stores: temperature, energy threshold, the validation ECE before and
+    after, and (flow: `sizes` of the training clips) the motion-size range (plain data)."""
     correct = np.asarray(logits).argmax(1) == np.asarray(labels)
     separable = bool(correct.all())
     temperature = 1.0 if separable else fit_temperature(logits, labels)
@@ -91,20 +99,42 @@ def calibrate(logits: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
         "val_clips": len(labels),
         "val_ece_before": expected_calibration_error(softmax(logits).max(1), correct),
         "val_ece_after": expected_calibration_error(softmax(logits, temperature).max(1), correct),
+        **(
+            {"size_range": [float(np.min(sizes)) / SIZE_SLACK, float(np.max(sizes)) * SIZE_SLACK]}
+            if sizes is not None and len(sizes)
+            else {}
+        ),
     }
 
 
-def read_out(logits: np.ndarray, calibration: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Calibrated probabilities, raw top probability, energy score and the unsure flag of each
-    clip under a checkpoint's calibration (an old checkpoint without one: T = 1, never unsure)."""
+def read_out(
+    logits: np.ndarray, calibration: dict[str, Any], sizes: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Calibrated probabilities, raw top probability, energy score, the unsure flag and why,
+    of each clip under a checkpoint's calibration (an old checkpoint without one: T = 1, never
+    unsure)."""
     temperature = float(calibration.get("temperature", 1.0))
     threshold = calibration.get("energy_threshold")
     scores = energy_score(logits)
+    unfamiliar = scores < threshold if threshold is not None else np.zeros(len(scores), bool)
+    limits = calibration.get("size_range")
+    if limits is not None and sizes is not None:
+        odd_size = (np.asarray(sizes) < limits[0]) | (np.asarray(sizes) > limits[1])
+    else:
+        odd_size = np.zeros(len(scores), bool)
+    why = np.array(
+        [
+            "; ".join(w for w, hit in (("energy", e), ("motion size", m)) if hit)
+            for e, m in zip(unfamiliar, odd_size, strict=True)
+        ],
+        dtype=object,
+    )
     return {
         "probs": softmax(logits, temperature),
         "raw_confidence": softmax(logits).max(1),
         "energy": scores,
-        "unsure": scores < threshold if threshold is not None else np.zeros(len(scores), bool),
+        "unsure": unfamiliar | odd_size,
+        "unsure_why": why,
     }
 
 

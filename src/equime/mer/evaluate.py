@@ -87,7 +87,7 @@ class Experiment:
     input: str | None = None  # frames | flow (None: each model's own)
     align: bool = False  # frames: aligned face crops
     fps: float | None = None  # frames: time normalisation (mer.preprocess)
-    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (None: flow p95, frames none)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (None: DEFAULT_FLOW_SCALE)
     # synthetic-to-real protocols on the within-dataset folds of each real training set
     pretrain_on: str | None = None  # generated entry: train on it, fine-tune on each fold
     mix_with: str | None = None  # generated entry added to each fold's training clips

@@ -28,13 +28,14 @@ def predict_table(
     """Classify every clip of `table` whose label maps to one of the model's classes (under the
     model's scheme); clips it cannot score are left out (`labelled=False`: every clip, y_true
     -1). Columns: the table's, plus y_true, y_pred (class indices), true, pred (names),
-    confidence (calibrated), raw_confidence, p_<class>, energy and unsure; flow inputs add
+    confidence (calibrated), raw_confidence, p_<class>, energy, unsure, unsure_why and answer
+    (pred, or 'unsure'); flow inputs add flow_size (mer.inputs) and
     apex_used and apex_estimated (the apex the flow was taken at, and whether it was estimated).
     The input and its preprocessing are the checkpoint's, so a model only sees what it learnt on;
     a single-frame model reads the frame its sampler gives (MobileNet: the apex)."""
     from equime.mer.cache import ClipCache, cache_clips, clip_info
     from equime.mer.calibration import read_out
-    from equime.mer.inputs import get_input, preprocess_from_config
+    from equime.mer.inputs import flow_size, get_input, preprocess_from_config
     from equime.mer.models import model_sampling
     from equime.mer.train import CachedClips, batches_to_input
 
@@ -56,13 +57,16 @@ def predict_table(
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=False)
     model = model.to(device).eval()
     scale = config.get("flow_scale", "none")
-    logits = []
+    logits, sizes = [], []
     for gray, lengths, *_ in loader:
+        if prep.input == "flow":
+            sizes.append(flow_size(gray).numpy())
         x = batches_to_input(
             gray.to(device), lengths.to(device), config["n_frames"], prep.input, scale
         )
         logits.append(model(x).cpu().numpy())
-    read = read_out(np.concatenate(logits), config.get("calibration") or {})
+    flow_sizes = np.concatenate(sizes) if sizes else None
+    read = read_out(np.concatenate(logits), config.get("calibration") or {}, flow_sizes)
     p = read["probs"]
     table["y_true"] = y_true
     table["y_pred"] = p.argmax(1)
@@ -73,6 +77,10 @@ def predict_table(
         table[f"p_{name}"] = p[:, i]
     table["energy"] = read["energy"]
     table["unsure"] = read["unsure"]
+    table["unsure_why"] = read["unsure_why"]
+    table["answer"] = np.where(read["unsure"], "unsure", table["pred"])
+    if flow_sizes is not None:
+        table["flow_size"] = flow_sizes
     table["input_path"] = [str(path) for path in paths]  # the cached input the model read
     if prep.input == "flow":
         infos = [clip_info(path) for path in paths]

@@ -61,7 +61,7 @@ class TrainConfig:
     align: bool = False  # frames: similarity-aligned face crop (flow is always aligned)
     fps: float | None = None  # frames: time normalisation to this rate (mer.preprocess)
     augment: bool | None = None  # mer.augment (default: the input's: flow on, frames off)
-    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (default: flow p95, frames none)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (default: DEFAULT_FLOW_SCALE)
     calibrate: bool = True  # temperature + energy threshold on the validation split
     adversarial: float = 0.0  # gradient-reversal weight of the domain head (mer.domain); 0: off
 
@@ -86,7 +86,7 @@ class TrainConfig:
         if self.augment is None:
             self.augment = get_input(self.input).augmented
         if self.flow_scale is None:
-            self.flow_scale = DEFAULT_FLOW_SCALE if self.input == "flow" else "none"
+            self.flow_scale = DEFAULT_FLOW_SCALE
         scale_flow(torch.zeros(1, 3, 8, 8), self.flow_scale)  # a known name
         if self.input != "flow" and self.flow_scale != "none":
             raise EquimeError(f"flow_scale {self.flow_scale} needs input flow")
@@ -427,7 +427,13 @@ def fit(
         logits, truth, _ = predict_loader(
             model, val_loader, cfg.n_frames, device, cfg.input, cfg.flow_scale
         )
-        calibration = calibrate(logits, truth)
+        sizes = None
+        if cfg.input == "flow":
+            from equime.mer.inputs import flow_size
+
+            held = train_loader.dataset.held  # flow clips are held in memory, raw
+            sizes = flow_size(torch.stack(held)).numpy() if held else None
+        calibration = calibrate(logits, truth, sizes)
     return FitResult(
         model=model.eval(),
         history=history,
