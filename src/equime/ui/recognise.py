@@ -53,7 +53,7 @@ def predict_argv(
     argv = ["predict", str(checkpoint), str(video), "--out", str(out)]
     argv += ["--flow-dir", str(out.with_suffix("")), "--no-progress"]
     for name, value in (("--onset", onset), ("--apex", apex)):
-        if value is not None:
+        if value:  # the page's empty number is 0: the first frame, or an apex to find
             argv += [name, str(int(value))]
     return argv
 
