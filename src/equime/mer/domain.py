@@ -44,13 +44,18 @@ class DomainHead(nn.Module):
             raise EquimeError(f"{type(model).__name__} has no linear classifier to adapt")
         self.weight = weight
         self.features: torch.Tensor | None = None
-        linears[-1].register_forward_hook(self._catch)
+        self._hook = linears[-1].register_forward_hook(self._catch)
         self.net = nn.Sequential(
             nn.Linear(linears[-1].in_features, hidden), nn.ReLU(), nn.Linear(hidden, 1)
         )
 
     def _catch(self, _module: nn.Module, inputs: tuple[torch.Tensor, ...], _out: Any) -> None:
         self.features = inputs[0].flatten(1)
+
+    def remove(self) -> None:
+        """Unhook from the model (after training: the saved model is the plain recogniser)."""
+        self._hook.remove()
+        self.features = None
 
     def loss(self, domain: torch.Tensor) -> torch.Tensor:
         """Binary cross-entropy of the discriminator on the last forward's features (1 =
