@@ -5,6 +5,7 @@ chosen share of validation clips."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from equime.mer.calibration import (
     ENERGY_QUANTILE,
@@ -55,3 +56,33 @@ def test_energy_threshold_flags_what_is_unlike_validation() -> None:
     assert read_out(faint, cal)["unsure"].all()
     assert np.allclose(energy_score(np.zeros((1, 5))), np.log(5))  # logsumexp by hand
     assert not read_out(faint, {})["unsure"].any()  # an old checkpoint: never unsure
+
+
+@pytest.mark.slow
+def test_calibrated_on_generated_held_out_identities(variant_videos, tmp_path) -> None:
+    """STSTNet on flow (defaults) trained on 4 variants of each demo person, validation holding
+    out 2 of those 8 identities, tested on 2 other variants of both: the expected calibration
+    error after temperature scaling is at most 0.05."""
+    import torch
+
+    from equime.mer.cache import ClipCache
+    from equime.mer.datasets import load_dataset
+    from equime.mer.predict import predict_table
+    from equime.mer.train import TrainConfig, apply_scheme, checkpoint_config, fit
+
+    train, classes = apply_scheme(load_dataset("equime", variant_videos["train"]), "equime5")
+    test = load_dataset("equime", variant_videos["test"])
+    cache = ClipCache(tmp_path / "cache")
+    cfg = TrainConfig(data="", model="ststnet", out="", progress=False, threads=1, epochs=40)
+    threads = torch.get_num_threads()
+    try:
+        fitted = fit(train, classes, "first", cfg, cache)
+    finally:
+        torch.set_num_threads(threads)
+    config = checkpoint_config(cfg, fitted, train, classes, "first")
+    pred = predict_table(fitted.model, config, test, "first", cache)
+    right = (pred["y_true"] == pred["y_pred"]).to_numpy()
+    before = expected_calibration_error(pred["raw_confidence"], right)
+    after = expected_calibration_error(pred["confidence"], right)
+    print(f"accuracy {right.mean():.3f}, ECE {before:.3f} -> {after:.3f}", config["calibration"])
+    assert right.mean() > 0.5 and after <= 0.05

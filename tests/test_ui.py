@@ -227,7 +227,7 @@ def test_recognise_lists_checkpoints_and_refuses_a_text_file_named_mp4(tmp_path:
     assert recognise.checkpoints(tmp_path) == [("runs/ck", str(good.resolve()))]
     fake = tmp_path / "clip.mp4"
     fake.write_text("not a video")
-    with pytest.raises(EquimeError, match="clip.mp4: cannot read video"):
+    with pytest.raises(EquimeError, match=r"clip\.mp4: cannot read video"):
         recognise.store_video(fake, tmp_path / "uploads")
     with pytest.raises(EquimeError, match="only videos"):
         recognise.store_video(tmp_path / "runs" / "ck" / "config.json", tmp_path / "uploads")
