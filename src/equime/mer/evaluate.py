@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 
 WITHIN = ("auto", "loso", "holdout", "skip")
 GENERATED_KEYS = ("pretrain_on", "mix_with", "adversarial_with")
-# the synthetic-to-real protocols: the experiment key that turns each on, and its name in reports
+# the synthetic-to-real protocols by their name in reports, and the experiment key naming the
+# generated entry each uses (generated-only: the pre-training model itself, tested on the folds)
 TRAININGS = {
-    "generated-only": "generated_only",
+    "generated-only": "pretrain_on",
     "pretrain + fine-tune": "pretrain_on",
     "mixed": "mix_with",
     "adversarial": "adversarial_with",
@@ -447,10 +448,7 @@ def _synthetic_to_real(
     from equime.mer.predict import predict_table
 
     out = Path(exp.out)
-    wanted = {
-        t: getattr(exp, key) if key != "generated_only" else exp.pretrain_on
-        for t, key in TRAININGS.items()
-    }
+    wanted = {t: getattr(exp, key) for t, key in TRAININGS.items()}
     wanted = {t: g for t, g in wanted.items() if g and g != source.entry.name}
     runs = {}
     for training, gen_name in wanted.items():

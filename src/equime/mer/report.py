@@ -190,6 +190,7 @@ def write_report(
 
     plot_cross_dataset(table, out / "cross_dataset.png")
     plot_reliability(reliability_panels(predictions or {}), out / "reliability.png")
+    to_real = synthetic_to_real(table)
     plot_consistency(consistency, out / "consistency.png")
     confusions = plot_confusions(table, out / "confusion")
     if not groups.empty:
@@ -233,9 +234,9 @@ def write_report(
                 "set alone; pretrain + fine-tune: on the generated set, then each fold's real "
                 "clips; mixed: both in one training set, generated clips weighted; adversarial: "
                 "both, with a gradient-reversal domain discriminator (DANN, as MiE-X).\n",
-                _markdown(synthetic_to_real(table)),
+                _markdown(to_real),
             ]
-            if not synthetic_to_real(table).empty
+            if not to_real.empty
             else []
         ),
         "## Calibration\n",
