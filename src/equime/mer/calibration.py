@@ -150,10 +150,14 @@ def plot_reliability(
     import matplotlib.pyplot as plt
 
     n = max(1, len(panels))
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.6 * rows), squeeze=False)
+    for ax in grid.ravel()[len(panels) :]:
+        ax.axis("off")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
-    for ax, (title, raw, calibrated, correct) in zip(axes[0], panels, strict=False):
+    for ax, (title, raw, calibrated, correct) in zip(grid.ravel(), panels, strict=False):
         for conf, label, colour in ((raw, "before", "tab:red"), (calibrated, "after", "tab:blue")):
             which = np.minimum((np.asarray(conf) * bins).astype(int), bins - 1)
             acc = [
