@@ -49,14 +49,13 @@ def spot_intervals(video: Path, progress: bool) -> list[tuple[int, int, int]]:
 def _rows(args: argparse.Namespace, target: Path) -> tuple[list[dict], list[str]]:
     """Clip rows to predict and one line per video left out (no face)."""
     from equime.errors import EquimeError
-    from equime.mer.ask import check_timing, clip_row, require_face, videos_in
+    from equime.mer.ask import check_timing, clip_row, is_clip, require_face, videos_in
     from equime.mer.clips import count_frames
-    from equime.mer.datasets.folder import _is_frame_folder
 
     if not target.exists():
         raise EquimeError(f"{target}: not found")
     timed = any(v is not None for v in (args.onset, args.apex, args.offset))
-    one = target.is_file() or _is_frame_folder(target)  # a frame folder is one video
+    one = target.is_file() or is_clip(target)  # a frame folder is one video
     videos = [target] if one else videos_in(target)
     if len(videos) > 1 and (timed or args.spot):
         raise EquimeError(f"{target}: --onset/--apex/--offset/--spot are for one video")

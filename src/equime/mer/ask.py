@@ -16,7 +16,7 @@ import pandas as pd
 
 from equime.errors import EquimeError
 from equime.mer.datasets import finish_table
-from equime.mer.datasets.folder import VIDEO_SUFFIXES
+from equime.mer.datasets.folder import VIDEO_SUFFIXES, _is_frame_folder
 
 FACE_LOOKS = 8  # frames looked at, evenly over the clip, before saying a video has no face
 
@@ -46,16 +46,14 @@ def clip_table(rows: list[dict[str, object]]) -> pd.DataFrame:
     return finish_table(pd.DataFrame(rows), "predict")
 
 
+def is_clip(path: Path) -> bool:
+    """A video file or a folder of frame images."""
+    return (path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES) or _is_frame_folder(path)
+
+
 def videos_in(folder: Path) -> list[Path]:
     """Every video file and frame folder directly in `folder` (sorted by name)."""
-    from equime.mer.datasets.folder import _is_frame_folder
-
-    found = [
-        p
-        for p in sorted(folder.iterdir())
-        if not p.name.startswith(".")
-        and ((p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES) or _is_frame_folder(p))
-    ]
+    found = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".") and is_clip(p)]
     if not found:
         raise EquimeError(f"{folder}: no videos or frame folders in it")
     return found
