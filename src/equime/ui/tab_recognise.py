@@ -24,7 +24,9 @@ def build(page: Page, app: gr.Blocks, tab: gr.Tab) -> None:
     )
     with gr.Row():
         model = gr.Dropdown([], label="Recogniser", elem_id="rec-model", scale=3)
-        onset = gr.Number(None, label="Onset frame (0: the first)", precision=0, elem_id="rec-onset")
+        onset = gr.Number(
+            None, label="Onset frame (0: the first)", precision=0, elem_id="rec-onset"
+        )
         apex = gr.Number(None, label="Apex frame (0: found)", precision=0, elem_id="rec-apex")
     video = gr.File(label="Clip", file_types=list(recognise.VIDEO_SUFFIXES), elem_id="rec-video")
     run = gr.Button("Recognise", variant="primary", elem_id="rec-run")
