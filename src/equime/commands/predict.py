@@ -3,7 +3,8 @@
 One video is one clip (onset / apex as given, else the first frame and the flow's largest
 frame), or with --spot every interval the spotter finds in it; a folder is one clip per video.
 Writes a CSV (class probabilities after the checkpoint's temperature, the energy score and the
-`unsure` flag) and, for flow models, the flow image each answer was read from.
+`unsure` flag), a JSON beside it (checkpoint, calibration, versions, videos left out) and, for
+flow models, the flow image each answer was read from.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _rows(args: argparse.Namespace, target: Path) -> tuple[list[dict], list[str]
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
     import sys
 
     import cv2
@@ -94,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from equime.mer.checkpoint import load_checkpoint
     from equime.mer.flow import flow_picture
     from equime.mer.predict import predict_table
+    from equime.versions import versions
 
     target = Path(args.target)
     model, config = load_checkpoint(args.checkpoint)
@@ -125,6 +128,17 @@ def run(args: argparse.Namespace) -> int:
     table = pred[[*columns, "energy", *size, *classes, "flow_png"]]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, table.to_csv(index=False))
+    record = {  # what answered, beside the answers
+        "checkpoint": str(Path(args.checkpoint).resolve()),
+        "target": str(target.resolve()),
+        "model": config["model"],
+        "classes": config["classes"],
+        "flow_scale": config.get("flow_scale", "none"),
+        "calibration": config.get("calibration") or {},
+        "left_out": left_out,
+        "versions": versions("torch", "numpy"),
+    }
+    write_text_atomic(out.with_suffix(".json"), json.dumps(record, indent=2, default=str))
     for row in table.itertuples():
         if row.unsure:
             why = f"{row.unsure_why} outside the training clips' range"
