@@ -64,53 +64,58 @@ def main(work: Path) -> None:
     cache = ClipCache(work / "cache")
     people = sorted(table["subject"].unique())
     cross, answers = [], []
-    for scale in ("p95", "none"):
-        for train_on in [*people, "both"]:
-            rows = table if train_on == "both" else table[table["subject"] == train_on]
-            cfg = TrainConfig(
-                data=str(data),
-                model="ststnet",
-                out=str(work / f"ck_{scale}_{train_on}"),
-                threads=1,
-                cache=str(work / "cache"),
-                progress=False,
-                flow_scale=scale,
+    runs = [("ststnet", scale, who) for scale in ("p95", "none") for who in [*people, "both"]]
+    runs += [("htnet", scale, "both") for scale in ("p95", "none")]
+    for model_name, scale, train_on in runs:
+        rows = table if train_on == "both" else table[table["subject"] == train_on]
+        cfg = TrainConfig(
+            data=str(data),
+            model=model_name,
+            out=str(work / f"ck_{model_name}_{scale}_{train_on}"),
+            threads=1,
+            cache=str(work / "cache"),
+            progress=False,
+            flow_scale=scale,
+        )
+        fitted = fit(rows.reset_index(drop=True), classes, "first", cfg, cache)
+        save_fit(cfg.out, cfg, fitted, rows, classes, "first")
+        model, config = load_checkpoint(cfg.out)
+        if train_on != "both":
+            test = table[table["subject"] != train_on]
+            pred = predict_table(model, config, test, "first", cache)
+            m = classification_metrics(pred["y_true"], pred["y_pred"], len(classes))
+            right = (pred["y_true"] == pred["y_pred"]).to_numpy()
+            cross.append(
+                {
+                    "model": model_name,
+                    "flow_scale": scale,
+                    "train": train_on.split("-")[0],
+                    "test": test["subject"].iloc[0].split("-")[0],
+                    "uf1": m["uf1"],
+                    "accuracy": m["accuracy"],
+                    "T": config["calibration"]["temperature"],
+                    "ece_before": expected_calibration_error(pred["raw_confidence"], right),
+                    "ece_after": expected_calibration_error(pred["confidence"], right),
+                    "unsure": int(pred["unsure"].sum()),
+                }
             )
-            fitted = fit(rows.reset_index(drop=True), classes, "first", cfg, cache)
-            save_fit(cfg.out, cfg, fitted, rows, classes, "first")
-            model, config = load_checkpoint(cfg.out)
-            if train_on != "both":
-                test = table[table["subject"] != train_on]
-                pred = predict_table(model, config, test, "first", cache)
-                m = classification_metrics(pred["y_true"], pred["y_pred"], len(classes))
-                right = (pred["y_true"] == pred["y_pred"]).to_numpy()
-                cross.append(
-                    {
-                        "flow_scale": scale,
-                        "train": train_on.split("-")[0],
-                        "test": test["subject"].iloc[0].split("-")[0],
-                        "uf1": m["uf1"],
-                        "accuracy": m["accuracy"],
-                        "T": config["calibration"]["temperature"],
-                        "ece_before": expected_calibration_error(pred["raw_confidence"], right),
-                        "ece_after": expected_calibration_error(pred["confidence"], right),
-                        "unsure": int(pred["unsure"].sum()),
-                    }
-                )
-            pred = predict_table(model, config, real, "first", cache)
-            for row in pred.itertuples():
-                answers.append(
-                    {
-                        "flow_scale": scale,
-                        "train": train_on.split("-")[0],
-                        "clip": f"{Path(row.source).name} {row.onset}->{row.apex}",
-                        "true": row.true,
-                        "pred": row.pred,
-                        "confidence": row.confidence,
-                        "raw_confidence": row.raw_confidence,
-                        "unsure": bool(row.unsure),
-                    }
-                )
+        pred = predict_table(model, config, real, "first", cache)
+        for row in pred.itertuples():
+            answers.append(
+                {
+                    "model": model_name,
+                    "flow_scale": scale,
+                    "train": train_on.split("-")[0],
+                    "clip": f"{Path(row.source).name} {row.onset}->{row.apex}",
+                    "true": row.true,
+                    "pred": row.pred,
+                    "confidence": row.confidence,
+                    "raw_confidence": row.raw_confidence,
+                    "unsure": bool(row.unsure),
+                    "why": row.unsure_why,
+                    "flow_size": row.flow_size,
+                }
+            )
     from equime.mer.report import _markdown
 
     cross_t, answers_t = pd.DataFrame(cross), pd.DataFrame(answers)
@@ -119,10 +124,11 @@ def main(work: Path) -> None:
     print(_markdown(cross_t))
     print(_markdown(answers_t))
     both = answers_t[answers_t["train"] == "both"]
-    for scale, part in both.groupby("flow_scale"):
+    for (model_name, scale), part in both.groupby(["model", "flow_scale"]):
         wrong = part[part["true"] != part["pred"]]
+        named = int((part["true"] == part["pred"]).sum())
         print(
-            f"\n{scale}: {int((part['true'] == part['pred']).sum())} of {len(part)} named; "
+            f"\n{model_name} {scale}: {named} of {len(part)} named; "
             f"confidence on misses {np.round(wrong['confidence'].to_numpy(), 2).tolist()}; "
             f"unsure {int(part['unsure'].sum())}"
         )
