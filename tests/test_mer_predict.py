@@ -130,3 +130,20 @@ def test_real_clips_get_no_confident_wrong_answer(recogniser, tmp_path) -> None:
     top = config["calibration"]["size_range"][1]
     assert (pred["flow_size"] > top).all()  # each moves more than any training clip allows
     assert pred["unsure_why"].str.contains("motion size").all()
+
+
+def test_an_old_checkpoint_reads_as_before(recogniser, tmp_path) -> None:
+    """A checkpoint written before calibration and flow scale: T = 1, raw flow, never unsure."""
+    old = tmp_path / "old"
+    shutil.copytree(recogniser["model"], old)
+    config = json.loads((old / "config.json").read_text())
+    for key in ("calibration", "flow_scale"):
+        config.pop(key)
+    (old / "config.json").write_text(json.dumps(config))
+    clip = _clips(recogniser)[0]
+    args = [str(old), str(clip), "--out", str(tmp_path / "old.csv"), "--no-progress"]
+    assert main(["predict", *args, "--cache", str(recogniser["cache"])]) == 0
+    row = pd.read_csv(tmp_path / "old.csv").iloc[0]
+    assert not row["unsure"] and row["answer"] == row["pred"]
+    new = _predict(recogniser, clip, tmp_path / "new.csv").iloc[0]
+    assert row["pred"] == new["pred"]  # the same weights name the same class
