@@ -344,3 +344,23 @@ def train_recogniser(data: Path, model: str, out: Path, cache: Path, *extra: str
     finally:
         torch.set_num_threads(threads)
     return out
+
+
+def tiny_flow_recogniser(base: Path) -> dict[str, Path]:
+    """`equime generate` (both demo faces x 5 emotions, 17 frames at 96 px: big enough for
+    MediaPipe to find the face) and `equime train` STSTNet on flow for 3 epochs, one thread:
+    base/data (the videos), base/model (the checkpoint), base/cache."""
+    import torch
+
+    from equime.cli import main
+
+    data, model, cache = base / "data", base / "model", base / "cache"
+    args = ["generate", "--demo", "--per-face", "1", "--frames", "17", "--size", "96"]
+    assert main([*args, "--out", str(data), "--workers", "2", "--no-progress"]) == 0
+    args = ["train", str(data), "--model", "ststnet", "--out", str(model), "--epochs", "3"]
+    threads = torch.get_num_threads()
+    try:
+        assert main([*args, "--cache", str(cache), "--threads", "1", "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    return {"data": data, "model": model, "cache": cache}

@@ -403,3 +403,23 @@ def test_casme2_sheet_choice(tmp_path) -> None:
     assert chosen.iloc[0]["apex"] == 13
     with pytest.raises(EquimeError, match="takes no option sheet"):
         load_dataset("smic", tmp_path, sheet="x.xlsx")
+
+
+def test_folder_rows_sharing_a_video(tmp_path) -> None:
+    """Two expressions of one recording are two clips (`path@onset`); a `clip` column names them
+    itself; one id on two rows is a one-line error naming both lines."""
+    from equime.video.mp4 import write_mp4
+
+    frames = np.full((6, 16, 16, 3), 90, np.uint8)
+    write_mp4(tmp_path / "v.mp4", frames, fps=24)
+    rows = {"path": ["v.mp4", "v.mp4"], "label": ["sadness", "happiness"], "onset": [0, 3]}
+    pd.DataFrame(rows).to_csv(tmp_path / "labels.csv", index=False)
+    table = load_dataset("folder", tmp_path)
+    assert list(table["clip"]) == ["v.mp4@0", "v.mp4@3"]
+    assert list(table["emotion"]) == ["sadness", "happiness"]
+    assert list(table["onset"]) == [0, 3]
+    pd.DataFrame({**rows, "clip": ["cry", "laugh"]}).to_csv(tmp_path / "labels.csv", index=False)
+    assert list(load_dataset("folder", tmp_path)["clip"]) == ["cry", "laugh"]
+    pd.DataFrame({**rows, "onset": [2, 2]}).to_csv(tmp_path / "labels.csv", index=False)
+    with pytest.raises(EquimeError, match=r"lines 2 and 3 are both clip 'v.mp4@2'"):
+        load_dataset("folder", tmp_path)

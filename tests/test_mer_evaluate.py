@@ -58,8 +58,9 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
     assert (loso.groupby("subject")["fold"].nunique() == 1).all()
     samm = results[(results["test"] == "samm")]
     assert set(samm["n"]) == {3}  # 'Other' has no 3-class label; 009 has no frames
-    for col in ("accuracy", "weighted_f1", "uf1", "uar", "mean_confidence"):
+    for col in ("accuracy", "weighted_f1", "uf1", "uar", "mean_confidence", "ece_before", "ece"):
         assert results[col].between(0, 1).all()
+    assert (results["unsure"] >= 0).all()  # counted, never dropped: n is every clip
     groups = pd.read_csv(out / "groups.csv")
     assert set(groups["test"]) == {"people"}  # the only test set with attributes
     assert set(groups["attribute"]) == {"gender", "age_group"}
@@ -74,6 +75,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
         "consistency.png",
         "groups.png",
         "confusion/confusion_miex.png",
+        "reliability.png",
         "| loso |",
     ):
         assert part in report
@@ -82,6 +84,7 @@ def test_evaluate_end_to_end(tmp_path, capsys) -> None:
         "consistency.png",
         "groups.png",
         "confusion/confusion_casme2.png",
+        "reliability.png",
     ):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((out / "results.json").read_text())

@@ -214,3 +214,34 @@ def test_a_zip_or_a_folder_becomes_a_job_only_inside_the_roots(tmp_path: Path) -
     assert "different config" in page.jobs.status(job_id).message
     job_id = page.start_dataset(SOURCE_ZIP, None, str(archive), "from zip", other, replace=True)
     assert wait_for(page.jobs, job_id, {DONE, FAILED}) == DONE
+
+
+def test_recognise_lists_checkpoints_and_refuses_a_text_file_named_mp4(tmp_path: Path) -> None:
+    from equime.ui import recognise
+
+    good, half = tmp_path / "runs" / "ck", tmp_path / "half"
+    for folder in (good, half):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    (good / "model.safetensors").write_bytes(b"x")
+    assert recognise.checkpoints(tmp_path) == [("runs/ck", str(good.resolve()))]
+    fake = tmp_path / "clip.mp4"
+    fake.write_text("not a video")
+    with pytest.raises(EquimeError, match=r"clip\.mp4: cannot read video"):
+        recognise.store_video(fake, tmp_path / "uploads")
+    with pytest.raises(EquimeError, match="only videos"):
+        recognise.store_video(tmp_path / "runs" / "ck" / "config.json", tmp_path / "uploads")
+    argv = recognise.predict_argv(good, fake, tmp_path / "p.csv", 0, 12)
+    assert argv[:3] == ["predict", str(good), str(fake)] and argv[-2:] == ["--apex", "12"]
+    assert "--onset" not in argv  # the page's empty 0: the first frame
+
+
+def test_recognise_reads_the_answer_back(tmp_path: Path) -> None:
+    from equime.ui import recognise
+
+    out = tmp_path / "p.csv"
+    row = {"pred": "anger", "confidence": 0.97, "unsure": True, "unsure_why": "motion size"}
+    pd.DataFrame([{**row, "apex_used": 30, "p_anger": 0.97, "p_happiness": 0.03}]).to_csv(out)
+    text, picture = recognise.answer(out)
+    assert "unsure (motion size outside" in text and "anger 0.97, happiness 0.03" in text
+    assert picture is None

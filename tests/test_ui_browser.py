@@ -272,3 +272,32 @@ def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> No
     assert "Method: motion" in shown and "unusable stretches" in shown
     assert "Traceback" not in page.inner_text("body")
     snap(page, shots, "09-long-spot")
+
+
+def test_recognise_tab_answers_with_the_flow_it_read(page, server, shots: Path) -> None:
+    """A trained recogniser in the working folder; a person uploads a generated clip and reads
+    the answer and its flow image; a clip with no face gets one line."""
+    from mer_fixtures import tiny_flow_recogniser
+
+    from equime.faces.samples import sample_path
+
+    trained = tiny_flow_recogniser(server[1] / "models-work")
+    clip = sorted((trained["data"] / "videos").rglob("*happiness*.mp4"))[0]
+    page.reload()
+    page.get_by_role("tab", name="Recognise").click()
+    page.locator("#rec-model input").click()
+    page.get_by_role("option", name="models-work/model").click()
+    for video, expect in ((clip, "#rec-answer"), (sample_path("no_face.mp4"), ".equime-error")):
+        clear = page.locator("#rec-video button[aria-label='Clear']")
+        if clear.count():
+            clear.first.click()
+        page.locator("#rec-video input[type=file]").set_input_files(str(video))
+        page.click("#rec-run")
+        shown = page.wait_for_selector(f"#rec-status {expect}", timeout=90_000).inner_text()
+        if video == clip:
+            assert "all classes:" in shown and "happiness" in shown
+            assert page.eval_on_selector("#rec-flow img", "i => i.naturalWidth") == 224
+            snap(page, shots, "10-recognise")
+        else:
+            assert "no face found" in shown and len(shown.strip().splitlines()) == 1
+    assert "Traceback" not in page.inner_text("body")

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     for row in table.itertuples():
         print(
             f"{row.train} -> {row.test} {row.model} ({row.protocol}): accuracy {row.accuracy:.3f}, "
-            f"weighted F1 {row.weighted_f1:.3f}, UF1 {row.uf1:.3f}, UAR {row.uar:.3f}"
+            f"weighted F1 {row.weighted_f1:.3f}, UF1 {row.uf1:.3f}, UAR {row.uar:.3f}, "
+            f"ECE {row.ece:.3f}, unsure {row.unsure} of {row.n}"
         )
     print(f"{summary['out']}: report.md, results.csv, plots")
     return 0

@@ -28,6 +28,12 @@ def add_parser(sub: Any) -> None:
         help="mirror, magnitude and alignment jitter while training (default: on for flow)",
     )
     p.add_argument(
+        "--flow-scale",
+        choices=["none", "p95"],
+        help="flow: divide each clip by its robust maximum motion in the face (p95) or not "
+        "(none, the default; docs/mer.md)",
+    )
+    p.add_argument(
         "--fps",
         type=float,
         help="frames: read clips at this rate in real time (time normalisation)",

@@ -31,6 +31,15 @@ from equime.settings_file import read_settings
 log = logging.getLogger(__name__)
 
 WITHIN = ("auto", "loso", "holdout", "skip")
+GENERATED_KEYS = ("pretrain_on", "mix_with", "adversarial_with")
+# the synthetic-to-real protocols by their name in reports, and the experiment key naming the
+# generated entry each uses (generated-only: the pre-training model itself, tested on the folds)
+TRAININGS = {
+    "generated-only": "pretrain_on",
+    "pretrain + fine-tune": "pretrain_on",
+    "mixed": "mix_with",
+    "adversarial": "adversarial_with",
+}
 TRAIN_KEYS = (
     "epochs",
     "batch",
@@ -79,6 +88,13 @@ class Experiment:
     input: str | None = None  # frames | flow (None: each model's own)
     align: bool = False  # frames: aligned face crops
     fps: float | None = None  # frames: time normalisation (mer.preprocess)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (None: DEFAULT_FLOW_SCALE)
+    # synthetic-to-real protocols on the within-dataset folds of each real training set
+    pretrain_on: str | None = None  # generated entry: train on it, fine-tune on each fold
+    mix_with: str | None = None  # generated entry added to each fold's training clips
+    mix_weight: float = 0.5  # loss weight of a generated clip in the mixed set
+    adversarial_with: str | None = None  # generated entry for domain-adversarial training
+    adversarial_weight: float = 0.1  # gradient-reversal weight (mer.domain)
 
 
 def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
@@ -116,6 +132,9 @@ def load_experiment(path: str | Path, out: str | None = None) -> Experiment:
             raise EquimeError(f"{path}: '{key}' lists nothing")
     for name in {*raw["train_on"], *raw["test_on"]} - set(datasets):
         raise EquimeError(f"{path}: '{name}' is not under datasets")
+    for key in GENERATED_KEYS:
+        if raw.get(key) is not None and raw[key] not in datasets:
+            raise EquimeError(f"{path}: {key} '{raw[key]}' is not under datasets")
     for entry in datasets.values():
         for part in entry.parts:
             if part not in datasets or datasets[part].parts:
@@ -238,6 +257,7 @@ def _train_config(exp: Experiment, loaded: Loaded, model: str, out: Path) -> Any
         input=exp.input,
         align=exp.align,
         fps=exp.fps,
+        flow_scale=exp.flow_scale,
         weights=weights,
         progress=False,
         options=options,
@@ -259,20 +279,28 @@ def _key(cfg: Any, table: pd.DataFrame) -> str:
 
 
 def _trained(
-    cfg: Any, table: pd.DataFrame, classes: list[str], folder: Path, cache: Any
+    cfg: Any,
+    table: pd.DataFrame,
+    classes: list[str],
+    folder: Path,
+    cache: Any,
+    init: Any = None,
+    salt: str = "",
 ) -> tuple[Any, dict]:
-    """A model trained on `table`: the one in `folder` if its key matches, else trained now."""
+    """A model trained on `table` (from `init`'s weights when given): the one in `folder` if its
+    key matches, else trained now. `salt` names what else it depends on (the pre-trained
+    model's key)."""
     from equime.mer.checkpoint import load_checkpoint, read_config
     from equime.mer.train import fit, save_fit
 
-    key = _key(cfg, table)
+    key = _key(cfg, table) + salt
     if (folder / "config.json").is_file():
         try:
             if read_config(folder).get("experiment_key") == key:
                 return load_checkpoint(folder)
         except EquimeError:
             pass
-    fitted = fit(table, classes, cfg.sampling, cfg, cache)
+    fitted = fit(table, classes, cfg.sampling, cfg, cache, init)
     save_fit(folder, cfg, fitted, table, classes, cfg.sampling)
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text())
@@ -317,7 +345,8 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
     out = Path(exp.out)
     (out / "predictions").mkdir(parents=True, exist_ok=True)
     cache = ClipCache(exp.cache)
-    names = list(dict.fromkeys([*exp.train_on, *exp.test_on]))
+    extra = [getattr(exp, k) for k in GENERATED_KEYS if getattr(exp, k)]
+    names = list(dict.fromkeys([*exp.train_on, *exp.test_on, *extra]))
     data = {n: _load(exp.datasets[n], exp.scheme, exp.datasets) for n in names}
     jobs = [(t, m) for t in exp.train_on for m in exp.models]
     results, predictions = [], {}
@@ -372,6 +401,9 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
                 source.classes,
                 protocol,
             )
+            if source.real:
+                runs = _synthetic_to_real(exp, data, source, model_name, folds, protocol, cache)
+                predictions.update(runs)
     for (train_name, model_name, test_name), (pred, classes, protocol) in predictions.items():
         pred.to_csv(
             out / "predictions" / f"{train_name}__{model_name}__{test_name}.csv", index=False
@@ -380,19 +412,116 @@ def run_experiment(exp: Experiment) -> dict[str, Any]:
     return _write_outputs(exp, out, results, predictions)
 
 
+def _sampling_of(loaded: Loaded) -> dict[str, str]:
+    """Sampling per dataset format of a loaded entry's rows."""
+    if isinstance(loaded.sampling, dict):
+        return dict(loaded.sampling)
+    return dict.fromkeys(loaded.table["dataset"].unique(), loaded.sampling)
+
+
+def _with_generated(real: pd.DataFrame, generated: Loaded, weight: float) -> pd.DataFrame:
+    """A fold's real training clips (weight 1, domain 0) and every generated clip (`weight`,
+    domain 1), the generated subjects and clips prefixed by their entry's name."""
+    gen = generated.table.copy()
+    name = generated.entry.name
+    gen["subject"] = name + "/" + gen["subject"]
+    gen["clip"] = name + "/" + gen["clip"]
+    both = [real.assign(weight=1.0, domain=0.0), gen.assign(weight=weight, domain=1.0)]
+    return pd.concat(both, ignore_index=True)
+
+
+def _synthetic_to_real(
+    exp: Experiment,
+    data: dict[str, Loaded],
+    source: Loaded,
+    model_name: str,
+    folds: list[np.ndarray],
+    protocol: str,
+    cache: Any,
+) -> dict[tuple[str, str, str], tuple[pd.DataFrame, list[str], str]]:
+    """The synthetic-to-real protocols on the same folds as the real-only run: the generated
+    model tested on each fold (generated-only), pre-trained on generated data and fine-tuned on
+    each fold's training clips (`pretrain_on`; MiE-X, Liu et al. 2022, and AU-ICGAN, Xie et al.
+    2020, pre-train then fine-tune), generated and real clips in one training set with a loss
+    weight (`mix_with`), and domain-adversarial training on both (`adversarial_with`: DANN,
+    mer.domain). Each is a row `<real>.<protocol>` tested on `<real>`."""
+    from equime.mer.predict import predict_table
+
+    out = Path(exp.out)
+    wanted = {t: getattr(exp, key) for t, key in TRAININGS.items()}
+    wanted = {t: g for t, g in wanted.items() if g and g != source.entry.name}
+    runs = {}
+    for training, gen_name in wanted.items():
+        generated = data[gen_name]
+        if generated.classes != source.classes:
+            raise EquimeError(
+                f"{exp.name}: {gen_name} and {source.entry.name} have different classes under "
+                f"{exp.scheme}"
+            )
+        base_cfg = _train_config(exp, generated, model_name, out)
+        gen_folder = out / "checkpoints" / gen_name / model_name
+        pre_model, pre_config = (None, None)
+        if training in ("generated-only", "pretrain + fine-tune"):
+            pre_model, pre_config = _trained(
+                base_cfg, generated.table, generated.classes, gen_folder, cache
+            )
+        slug = training.split(" ")[0]
+        parts = []
+        for k, rows in enumerate(folds):
+            test_rows = source.table.iloc[rows]
+            train_rows = source.table.drop(index=source.table.index[rows]).reset_index(drop=True)
+            folder = out / "folds" / f"{source.entry.name}.{slug}" / model_name / f"fold{k:03d}"
+            cfg = _train_config(exp, source, model_name, folder)
+            if training == "generated-only":
+                model, config = pre_model, pre_config
+            elif training == "pretrain + fine-tune":
+                init = {name: v.clone() for name, v in pre_model.state_dict().items()}
+                salt = "|pretrain:" + str(pre_config.get("experiment_key", ""))
+                model, config = _trained(cfg, train_rows, source.classes, folder, cache, init, salt)
+            else:
+                weight = exp.mix_weight if training == "mixed" else 1.0
+                table = _with_generated(train_rows, generated, weight)
+                cfg.sampling = {**_sampling_of(source), **_sampling_of(generated)}
+                if training == "adversarial":
+                    cfg.adversarial = exp.adversarial_weight
+                salt = f"|{training}:{weight}:{cfg.adversarial}"
+                model, config = _trained(cfg, table, source.classes, folder, cache, None, salt)
+            parts.append(
+                predict_table(
+                    model, config, test_rows, source.sampling, cache, device=cfg.device
+                ).assign(fold=k, weights_source=config.get("weights_source", "scratch"))
+            )
+        key = (f"{source.entry.name}.{slug}", model_name, source.entry.name)
+        runs[key] = (pd.concat(parts, ignore_index=True), source.classes, f"{protocol}: {training}")
+    return runs
+
+
 def _result_row(
     train: str, model: str, test: str, protocol: str, pred: pd.DataFrame, classes: list[str]
 ) -> dict[str, Any]:
+    from equime.mer.calibration import expected_calibration_error
     from equime.mer.metrics import classification_metrics
 
     metrics = classification_metrics(
         pred["y_true"], pred["y_pred"], len(classes), pred["confidence"]
     )
+    correct = (pred["y_true"] == pred["y_pred"]).to_numpy()
+    sure = ~pred["unsure"].astype(bool).to_numpy() if len(pred) else np.zeros(0, bool)
+    metrics.update(
+        ece_before=expected_calibration_error(pred["raw_confidence"], correct),
+        ece=expected_calibration_error(pred["confidence"], correct),
+        unsure=int((~sure).sum()),
+        accuracy_sure=float(correct[sure].mean()) if sure.any() else float("nan"),
+    )
+    training = protocol.split(": ", 1)[1] if ": " in protocol else ""
+    if not training:
+        training = "cross-dataset" if train != test else "within"
     return {
         "train": train,
         "test": test,
         "model": model,
         "protocol": protocol,
+        "training": training,
         **metrics,
         "weights": pred["weights_source"].iloc[0] if len(pred) else "",
         "classes": classes,
@@ -434,7 +563,7 @@ def _write_outputs(
         "results": results,
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
-    write_report(out, exp, table, consistency, group_table, gap_table)
+    write_report(out, exp, table, consistency, group_table, gap_table, predictions)
     return {
         "out": out,
         "results": table,

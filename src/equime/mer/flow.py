@@ -140,3 +140,18 @@ def prepare_flow(row: pd.Series, prep: Preprocess, size: int) -> tuple[np.ndarra
         _, apex, flow = best
     info = {"apex_used": int(apex), "apex_estimated": not annotated, "aligned": bool(aligned)}
     return flow_channels(flow, size), info
+
+
+def flow_picture(channels: np.ndarray, side: int = 224) -> np.ndarray:
+    """(3, S, S) flow input -> (side, side, 3) RGB uint8 for a person: hue is the direction of
+    motion, brightness its size relative to the clip's largest (the usual optical-flow colour
+    wheel, Baker et al. 2011)."""
+    u, v = channels[0].astype(np.float32), channels[1].astype(np.float32)
+    magnitude, angle = cv2.cartToPolar(u, v, angleInDegrees=True)
+    top = float(np.quantile(magnitude, 0.99)) or 1.0
+    hsv = np.zeros((*u.shape, 3), np.uint8)
+    hsv[..., 0] = (angle / 2).astype(np.uint8)  # OpenCV hue: 0-179
+    hsv[..., 1] = 255
+    hsv[..., 2] = np.clip(magnitude / top * 255, 0, 255).astype(np.uint8)
+    rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    return cv2.resize(rgb, (side, side), interpolation=cv2.INTER_NEAREST)

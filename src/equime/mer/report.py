@@ -149,6 +149,34 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+SYNTHETIC_TO_REAL = ("generated-only", "pretrain + fine-tune", "mixed", "adversarial")
+
+
+def synthetic_to_real(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per real test set, model and training protocol, all on the same folds: the
+    ordinary within-dataset run is `real-only`."""
+    if "training" not in table or not table["training"].isin(SYNTHETIC_TO_REAL).any():
+        return pd.DataFrame()
+    tested = set(table.loc[table["training"].isin(SYNTHETIC_TO_REAL), "test"])
+    rows = table[
+        table["test"].isin(tested) & table["training"].isin(("within", *SYNTHETIC_TO_REAL))
+    ]
+    rows = rows.assign(training=rows["training"].replace("within", "real-only"))
+    cols = ["test", "model", "training", "n", "accuracy", "uf1", "uar", "ece", "unsure"]
+    return rows[cols].reset_index(drop=True)
+
+
+def reliability_panels(predictions: dict) -> list[tuple[str, Any, Any, Any]]:
+    """(title, raw confidence, calibrated confidence, correct) per train -> test and model."""
+    panels = []
+    for (train, model, test), (pred, _classes, _protocol) in predictions.items():
+        if len(pred):
+            correct = (pred["y_true"] == pred["y_pred"]).to_numpy()
+            title = f"{model}: {train} -> {test}"
+            panels.append((title, pred["raw_confidence"], pred["confidence"], correct))
+    return panels
+
+
 def write_report(
     out: Path,
     exp: Any,
@@ -156,8 +184,13 @@ def write_report(
     consistency: pd.DataFrame,
     groups: pd.DataFrame,
     gaps: pd.DataFrame,
+    predictions: dict | None = None,
 ) -> Path:
+    from equime.mer.calibration import plot_reliability
+
     plot_cross_dataset(table, out / "cross_dataset.png")
+    plot_reliability(reliability_panels(predictions or {}), out / "reliability.png")
+    to_real = synthetic_to_real(table)
     plot_consistency(consistency, out / "consistency.png")
     confusions = plot_confusions(table, out / "confusion")
     if not groups.empty:
@@ -178,6 +211,10 @@ def write_report(
         "uf1",
         "uar",
         "mean_confidence",
+        "ece_before",
+        "ece",
+        "unsure",
+        "accuracy_sure",
         "weights",
     ]
     text = [
@@ -190,6 +227,25 @@ def write_report(
         "## Results (paper Figure 4)\n",
         _markdown(table[cols]),
         "\n![cross-dataset](cross_dataset.png)\n",
+        *(
+            [
+                "## Synthetic to real (same folds)\n",
+                "real-only: trained on each fold's real clips; generated-only: on the generated "
+                "set alone; pretrain + fine-tune: on the generated set, then each fold's real "
+                "clips; mixed: both in one training set, generated clips weighted; adversarial: "
+                "both, with a gradient-reversal domain discriminator (DANN, as MiE-X).\n",
+                _markdown(to_real),
+            ]
+            if not to_real.empty
+            else []
+        ),
+        "## Calibration\n",
+        "Confidence is the top probability after temperature scaling fitted on the training "
+        "run's validation split (Guo et al. 2017); ECE (15 bins) before and after it. `unsure`: "
+        "clips whose energy score (Liu et al. 2020) falls below the threshold chosen on the "
+        "validation split; they are still predicted and counted in every metric above, and "
+        "`accuracy_sure` is the accuracy on the others.\n",
+        "\n![reliability](reliability.png)\n",
         "## Consistency across models (paper Figure 5)\n",
         _markdown(consistency),
         "\n![consistency](consistency.png)\n",

@@ -61,9 +61,18 @@ class TrainConfig:
     align: bool = False  # frames: similarity-aligned face crop (flow is always aligned)
     fps: float | None = None  # frames: time normalisation to this rate (mer.preprocess)
     augment: bool | None = None  # mer.augment (default: the input's: flow on, frames off)
+    flow_scale: str | None = None  # mer.inputs FLOW_SCALES (default: DEFAULT_FLOW_SCALE)
+    calibrate: bool = True  # temperature + energy threshold on the validation split
+    adversarial: float = 0.0  # gradient-reversal weight of the domain head (mer.domain); 0: off
 
     def validate(self) -> None:
-        from equime.mer.inputs import get_input, make_preprocess, resolve_input
+        from equime.mer.inputs import (
+            DEFAULT_FLOW_SCALE,
+            get_input,
+            make_preprocess,
+            resolve_input,
+            scale_flow,
+        )
         from equime.mer.labels import get_scheme
         from equime.mer.models import model_lr
 
@@ -76,6 +85,11 @@ class TrainConfig:
             self.size = get_input(self.input).default_size
         if self.augment is None:
             self.augment = get_input(self.input).augmented
+        if self.flow_scale is None:
+            self.flow_scale = DEFAULT_FLOW_SCALE
+        scale_flow(torch.zeros(1, 3, 8, 8), self.flow_scale)  # a known name
+        if self.input != "flow" and self.flow_scale != "none":
+            raise EquimeError(f"flow_scale {self.flow_scale} needs input flow")
         checks = [
             (self.epochs >= 1, f"epochs {self.epochs} must be >= 1"),
             (self.batch >= 1, f"batch {self.batch} must be >= 1"),
@@ -90,13 +104,21 @@ class TrainConfig:
 
 
 class CachedClips(Dataset):
-    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index) per item;
-    flow inputs (3, S, S) come as stored (`padded=False`)."""
+    """(gray clip (n_frames, S, S) float32 zero-padded, real length, label index, (weight,
+    domain)) per item; flow inputs (3, S, S) come as stored (`padded=False`). Weight scales a
+    clip's loss (mixed training) and domain says where it comes from (0 real, 1 generated: the
+    adversarial protocol); both default to 1 and 0."""
 
     def __init__(
-        self, paths: list[Path], labels: list[int], n_frames: int, padded: bool = True
+        self,
+        paths: list[Path],
+        labels: list[int],
+        n_frames: int,
+        padded: bool = True,
+        extras: list[tuple[float, float]] | None = None,
     ) -> None:
         self.paths, self.labels, self.n_frames, self.padded = paths, labels, n_frames, padded
+        self.extras = torch.tensor(extras or [(1.0, 0.0)] * len(paths), dtype=torch.float32)
         # fixed-size inputs (flow: 3 x 28 x 28, ~9 kB) are small: held in memory, read once
         self.held = (
             None if padded else [torch.from_numpy(np.load(p).astype(np.float32)) for p in paths]
@@ -105,27 +127,32 @@ class CachedClips(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int, torch.Tensor]:
         if self.held is not None:
-            return self.held[i], 0, self.labels[i]
+            return self.held[i], 0, self.labels[i], self.extras[i]
         clip = np.load(self.paths[i])[: self.n_frames].astype(np.float32)
         length = clip.shape[0]
         if length < self.n_frames:
             clip = np.concatenate(
                 [clip, np.zeros((self.n_frames - length, *clip.shape[1:]), np.float32)]
             )
-        return torch.from_numpy(clip), length, self.labels[i]
+        return torch.from_numpy(clip), length, self.labels[i], self.extras[i]
 
 
 def batches_to_input(
-    gray: torch.Tensor, lengths: torch.Tensor, n_frames: int, input: str = "frames"
+    gray: torch.Tensor,
+    lengths: torch.Tensor,
+    n_frames: int,
+    input: str = "frames",
+    flow_scale: str = "none",
 ) -> torch.Tensor:
-    """A batch from CachedClips -> the model's input (frames: trim / pad / z-score)."""
+    """A batch from CachedClips -> the model's input (frames: trim / pad / z-score; flow: scaled
+    per clip as the checkpoint says, mer.inputs)."""
     if input == "frames":
         return finish(gray, n_frames, lengths)
-    from equime.mer.inputs import get_input
+    from equime.mer.inputs import get_input, scale_flow
 
-    return get_input(input).to_model(gray, lengths, n_frames)
+    return scale_flow(get_input(input).to_model(gray, lengths, n_frames), flow_scale)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -195,17 +222,18 @@ def predict_loader(
     n_frames: int,
     device: torch.device,
     input: str = "frames",
+    flow_scale: str = "none",
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Softmax probabilities, true labels and mean cross-entropy over a loader."""
+    """Logits, true labels and mean cross-entropy over a loader."""
     model.eval()
-    probs, labels, loss_sum = [], [], 0.0
-    for gray, lengths, y in loader:
-        x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input)
+    outputs, labels, loss_sum = [], [], 0.0
+    for gray, lengths, y, _ in loader:
+        x = batches_to_input(gray.to(device), lengths.to(device), n_frames, input, flow_scale)
         logits = model(x)
         loss_sum += torch.nn.functional.cross_entropy(logits, y.to(device), reduction="sum").item()
-        probs.append(torch.softmax(logits, 1).cpu().numpy())
+        outputs.append(logits.cpu().numpy())
         labels.append(y.numpy())
-    return np.concatenate(probs), np.concatenate(labels), loss_sum / max(1, len(loader.dataset))
+    return np.concatenate(outputs), np.concatenate(labels), loss_sum / max(1, len(loader.dataset))
 
 
 @dataclass
@@ -223,6 +251,7 @@ class FitResult:
     options: dict[str, Any]
     sampling: str = ""  # the sampler used (a single-frame model's own, e.g. apex-frame)
     threads: int = 0  # torch threads the fit ran on
+    calibration: dict[str, Any] = field(default_factory=dict)  # mer.calibration.calibrate
 
 
 @dataclass
@@ -244,10 +273,18 @@ def target_indices(table: pd.DataFrame, classes: list[str]) -> list[int]:
 
 
 def fit(
-    table: pd.DataFrame, classes: list[str], sampling: str, cfg: TrainConfig, cache: Any = None
+    table: pd.DataFrame,
+    classes: list[str],
+    sampling: str | dict[str, str],
+    cfg: TrainConfig,
+    cache: Any = None,
+    init: dict[str, torch.Tensor] | None = None,
 ) -> FitResult:
-    """Train a fresh model on `table` (with a `target` column of class names): the loop itself,
-    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out)."""
+    """Train a model on `table` (with a `target` column of class names): the loop itself,
+    shared by `equime train` and `equime evaluate` (cross-dataset and leave-one-subject-out).
+    `init`: weights to start from (pre-train then fine-tune); optional `weight` and `domain`
+    columns scale each clip's loss and mark generated clips (1) for `cfg.adversarial`
+    (mer.domain)."""
     from tqdm import tqdm
 
     from equime.mer.cache import ClipCache, cache_clips
@@ -280,9 +317,17 @@ def fit(
     paths = cache_clips(table, sampling, cfg.n_frames, cfg.size, cache, cfg.progress, prep)
     log.info("clip cache %s: %d hits, %d decoded", cache.folder, cache.hits, cache.misses)
 
+    weights = table["weight"] if "weight" in table else pd.Series(1.0, index=table.index)
+    domains = table["domain"] if "domain" in table else pd.Series(0.0, index=table.index)
+    extras = list(zip(weights.astype(float), domains.astype(float), strict=True))
+
     def loader(rows: np.ndarray, shuffle: bool) -> DataLoader:
         data = CachedClips(
-            [paths[i] for i in rows], [labels[i] for i in rows], cfg.n_frames, input_spec.padded
+            [paths[i] for i in rows],
+            [labels[i] for i in rows],
+            cfg.n_frames,
+            input_spec.padded,
+            [extras[i] for i in rows],
         )
         generator = torch.Generator().manual_seed(cfg.seed)
         # a last training batch of one clip breaks batch norm (ResNet3D): drop it (it is
@@ -302,11 +347,19 @@ def fit(
     if cfg.weights:
         options["weights"] = cfg.weights
     model = create_model(cfg.model, len(classes), n_frames=cfg.n_frames, size=cfg.size, **options)
+    if init is not None:
+        model.load_state_dict(init)
     model = model.to(device)
     weights_source = getattr(model, "weights_source", "scratch")
+    head = None
+    if cfg.adversarial > 0:
+        from equime.mer.domain import DomainHead
+
+        head = DomainHead(model, cfg.adversarial).to(device)
     if cfg.model.lower().startswith("mobilenet"):
         log.warning("MobileNetV2 hybrid: weights from %s", weights_source)
-    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(trained + (list(head.parameters()) if head else []), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience, min_lr=cfg.min_lr
     )
@@ -317,13 +370,22 @@ def fit(
     for epoch in bar:
         model.train()
         total, correct, count = 0.0, 0, 0
-        for gray, lengths, y in train_loader:
-            x = batches_to_input(gray.to(device), lengths.to(device), cfg.n_frames, cfg.input)
+        for gray, lengths, y, extra in train_loader:
+            x = batches_to_input(
+                gray.to(device), lengths.to(device), cfg.n_frames, cfg.input, cfg.flow_scale
+            )
             if cfg.augment:
                 x = input_spec.augment(x, jitter)
             y = y.to(device)
             logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits, y)
+            weight, domain = extra[:, 0].to(device), extra[:, 1].to(device)
+            if bool((weight == 1).all()):  # the plain mean: bit-identical to unweighted runs
+                loss = torch.nn.functional.cross_entropy(logits, y)
+            else:
+                each = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+                loss = (each * weight).sum() / weight.sum()
+            if head is not None:
+                loss = loss + head.loss(domain)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -331,8 +393,10 @@ def fit(
             correct += int((logits.argmax(1) == y).sum())
             count += len(y)
         seen += count
-        probs, truth, val_loss = predict_loader(model, val_loader, cfg.n_frames, device, cfg.input)
-        val_acc = float((probs.argmax(1) == truth).mean())
+        logits, truth, val_loss = predict_loader(
+            model, val_loader, cfg.n_frames, device, cfg.input, cfg.flow_scale
+        )
+        val_acc = float((logits.argmax(1) == truth).mean())
         scheduler.step(val_loss)
         history.append(
             {
@@ -359,6 +423,22 @@ def fit(
     if restore:  # the flow default is this fit's own, not the process's
         torch.set_num_threads(restore)
     model.load_state_dict(best[2])  # restore the best epoch's weights
+    if head is not None:
+        head.remove()
+    calibration = {}
+    if cfg.calibrate:
+        from equime.mer.calibration import calibrate
+
+        logits, truth, _ = predict_loader(
+            model, val_loader, cfg.n_frames, device, cfg.input, cfg.flow_scale
+        )
+        sizes = None
+        if cfg.input == "flow":
+            from equime.mer.inputs import flow_size
+
+            held = train_loader.dataset.held  # flow clips are held in memory, raw
+            sizes = flow_size(torch.stack(held)).numpy() if held else None
+        calibration = calibrate(logits, truth, sizes)
     return FitResult(
         model=model.eval(),
         history=history,
@@ -373,6 +453,7 @@ def fit(
         options={k: v for k, v in options.items() if k != "weights"},
         sampling=sampling,
         threads=used_threads,
+        calibration=calibration,
     )
 
 
@@ -395,6 +476,8 @@ def checkpoint_config(
         "scheme": get_scheme(cfg.scheme).name,
         "sampling": sampling,
         "input": cfg.input,
+        "flow_scale": cfg.flow_scale,
+        "calibration": fitted.calibration,
         "preprocess": as_dict(make_preprocess(cfg.input, cfg.align, cfg.fps)),
         "trained_on": {
             "dataset": cfg.dataset,

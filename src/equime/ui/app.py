@@ -11,7 +11,7 @@ import os
 
 import gradio as gr
 
-from equime.ui import tab_check, tab_dataset, tab_preview, tab_reports
+from equime.ui import tab_check, tab_dataset, tab_preview, tab_recognise, tab_reports
 from equime.ui.html import CSS
 from equime.ui.page import Page
 from equime.ui.preview import slider_codes
@@ -29,7 +29,7 @@ def build_app(roots: Roots) -> gr.Blocks:
         gr.Markdown(
             "# EquiME\nSynthetic micro-expression videos from face photos. "
             "**Preview** one clip, make a **Dataset**, read its **Reports**, "
-            "**Check** a dataset folder before training."
+            "**Check** a dataset folder before training, **Recognise** a clip with a trained model."
         )
         with gr.Tab("Preview", id="tab-preview"):
             tab_preview.build(page, codes)
@@ -39,6 +39,8 @@ def build_app(roots: Roots) -> gr.Blocks:
             tab_reports.build(page, app, reports_tab)
         with gr.Tab("Check", id="tab-check") as check_tab:
             tab_check.build(page, app, check_tab)
+        with gr.Tab("Recognise", id="tab-recognise") as recognise_tab:
+            tab_recognise.build(page, app, recognise_tab)
     return app
 
 
