@@ -26,7 +26,7 @@ from equime.errors import EquimeError, InputRejected
 from equime.executors import Shared
 from equime.faces.face import Face
 from equime.facs.aus import column_name
-from equime.files import write_atomic, write_bytes_atomic
+from equime.files import write_atomic, write_bytes_atomic, write_text_atomic
 from equime.generation.plan import PlanRow
 from equime.synth.base import TIMED_SOURCES, Generator, create_generator
 from equime.synth.timeline import timing_text
@@ -45,6 +45,7 @@ class FaceTask:
     face_model: str | None
     neutral: str = "neutralise"  # GenerateConfig.neutral
     neutral_threshold: float = 0.5
+    faces: str = "largest"  # GenerateConfig.faces
 
 
 def save_face(
@@ -94,41 +95,64 @@ def expression_record(before: dict[str, float], after: dict[str, float], undone:
 
 
 def prepare_faces(task: FaceTask) -> list[dict]:
-    """Detect, crop and cache each source face; one landmarker for the whole chunk."""
-    from equime.faces.expression import beyond, describe, measure
+    """Find, crop, neutralise and cache each source's faces; one landmarker for the whole chunk.
+
+    One result per face (accepted: its notes; refused: its reason) and per source a manifest
+    (`source_manifest`) saying which faces it gave, so a resumed run does not look again."""
     from equime.faces.landmarker import Landmarker
-    from equime.faces.prepare import prepare_face
-    from equime.synth.neutral import neutralise
+    from equime.faces.prepare import prepare_faces as find_and_crop
 
     layout = DatasetLayout(Path(task.root))
     results = []
     with Landmarker(task.face_model) as landmarker:
         for src in task.sources:
+            base = {"source_id": src.face_id, "path": src.shown_path}
             try:
-                face = prepare_face(
-                    src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face
+                prepared = find_and_crop(
+                    src, landmarker, task.size, task.margin, task.min_face, task.faces
                 )
-                if task.neutral == "neutralise":
-                    done = neutralise(face, landmarker, task.neutral_threshold)
-                    face, before, after, undone = done.face, done.before, done.after, done.undone
-                else:
-                    found = landmarker.detect(face.image)
-                    before = after = measure(found[0].blendshapes) if found else {}
-                    undone = {}
-                    over = beyond(before, task.neutral_threshold)
-                    if over and task.neutral == "reject":
-                        raise InputRejected(str(src.path), f"not neutral: {describe(over, 0.0)}")
             except InputRejected as exc:
-                results.append(
-                    {"face_id": src.face_id, "path": src.shown_path, "reason": exc.reason}
-                )
+                results.append({**base, "face_id": src.face_id, "reason": exc.reason})
                 continue
-            record = expression_record(before, after, undone)
-            save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp, record)
-            results.append(
-                {"face_id": src.face_id, "path": src.shown_path, "notes": list(face.notes)}
+            refused = [{**base, "face_id": i, "reason": r} for i, r in prepared.rejected]
+            accepted = []
+            for face in prepared.faces:
+                try:
+                    face, record = start_face(face, landmarker, task)
+                except InputRejected as exc:
+                    refused.append({**base, "face_id": face.face_id, "reason": exc.reason})
+                    continue
+                save_face(layout.face_path(face.face_id), face, src.licence, layout.tmp, record)
+                accepted.append({**base, "face_id": face.face_id, "notes": list(face.notes)})
+            manifest = {"faces": [a["face_id"] for a in accepted], "unused": prepared.unused}
+            manifest["rejected"] = refused
+            write_text_atomic(
+                source_manifest(layout, src.face_id), json.dumps(manifest), layout.tmp
             )
+            results += accepted + refused
     return results
+
+
+def source_manifest(layout: DatasetLayout, source_id: str) -> Path:
+    """Which faces a source photo gave (ids, refusals, faces left unused)."""
+    return layout.faces / f"{source_id}.json"
+
+
+def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]:
+    """The face a video starts from and its expression record: neutralised (and gated), refused
+    when not neutral, or kept as it is (`GenerateConfig.neutral`)."""
+    from equime.faces.expression import beyond, describe, measure
+    from equime.synth.neutral import neutralise
+
+    if task.neutral == "neutralise":
+        done = neutralise(face, landmarker, task.neutral_threshold)
+        return done.face, expression_record(done.before, done.after, done.undone)
+    found = landmarker.detect(face.image)
+    before = measure(found[0].blendshapes) if found else {}
+    over = beyond(before, task.neutral_threshold)
+    if over and task.neutral == "reject":
+        raise InputRejected(face.face_id, f"not neutral: {describe(over, 0.0)}")
+    return face, expression_record(before, before, {})
 
 
 @dataclass(frozen=True)
