@@ -73,9 +73,11 @@ class MiniXception:
             for name in group:
                 found: dict[str, np.ndarray] = {}
                 group[name].visititems(
-                    lambda n, o, found=found: found.__setitem__(n.split("/")[-1].split(":")[0], o[()])
-                    if isinstance(o, h5py.Dataset)
-                    else None
+                    lambda n, o, found=found: (
+                        found.__setitem__(n.split("/")[-1].split(":")[0], o[()])
+                        if isinstance(o, h5py.Dataset)
+                        else None
+                    )
                 )
                 self.weights[name] = {k: torch.from_numpy(np.array(v)) for k, v in found.items()}
         self.layers = config["config"]["layers"]
@@ -84,7 +86,11 @@ class MiniXception:
         values: dict[str, torch.Tensor] = {}
         for layer in self.layers:
             kind, cfg, name = layer["class_name"], layer["config"], layer["config"]["name"]
-            inputs = [values[node[0]] for node in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else [x]
+            inputs = (
+                [values[node[0]] for node in layer["inbound_nodes"][0]]
+                if layer["inbound_nodes"]
+                else [x]
+            )
             values[name] = self._layer(kind, cfg, self.weights.get(name, {}), inputs)
         return values[self.layers[-1]["config"]["name"]]
 
@@ -142,7 +148,9 @@ def classify(rgb: np.ndarray) -> dict[str, float] | None:
     side = max(w, h)
     x, y = x - (side - w) // 2 - 10, y - (side - h) // 2 - 10
     pad = 40  # fer pads the image with its bottom rows' mean before cutting
-    padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=float(grey[-2:].mean()))
+    padded = cv2.copyMakeBorder(
+        grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=float(grey[-2:].mean())
+    )
     x0, y0 = max(x + pad, 0), max(y + pad, 0)
     face = padded[y0 : y + side + 20 + pad, x0 : x + side + 20 + pad]
     face = cv2.resize(face, (64, 64)).astype(np.float32) / 255.0

@@ -77,8 +77,8 @@ def _refine(landmarker: Landmarker, rgb: np.ndarray, found: Detection, scale: fl
     x1, y1 = min(width, round(centre[0] + side / 2)), min(height, round(centre[1] + side / 2))
     again = landmarker.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     if again:
-        best = min(again, key=lambda d: np.linalg.norm(_centre(d) + (x0, y0) - centre))
-        if np.linalg.norm(_centre(best) + (x0, y0) - centre) < _SAME_FACE * best.size:
+        best = min(again, key=lambda d: np.linalg.norm(_centre(d) + np.array((x0, y0)) - centre))
+        if np.linalg.norm(_centre(best) + np.array((x0, y0)) - centre) < _SAME_FACE * best.size:
             return _shifted(best, x0, y0)
     return Detection(found.landmarks / np.float32(scale), found.depth / scale, found.blendshapes)
 
@@ -100,8 +100,7 @@ def _search(landmarker: Landmarker, rgb: np.ndarray, min_face: int) -> list[Dete
     for _, found in sorted(candidates, key=lambda c: c[0]):  # smallest window first (stable)
         centre = _centre(found)
         if all(
-            np.linalg.norm(centre - _centre(k)) > _SAME_FACE * max(k.size, found.size)
-            for k in kept
+            np.linalg.norm(centre - _centre(k)) > _SAME_FACE * max(k.size, found.size) for k in kept
         ):
             kept.append(found)
     kept.sort(key=lambda d: d.size, reverse=True)

@@ -141,18 +141,27 @@ def source_manifest(layout: DatasetLayout, source_id: str) -> Path:
 def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]:
     """The face a video starts from and its expression record: neutralised (and gated), refused
     when not neutral, or kept as it is (`GenerateConfig.neutral`)."""
-    from equime.faces.expression import beyond, describe, measure
+    from equime.faces.expression import measure, not_neutral
     from equime.synth.neutral import neutralise
 
     if task.neutral == "neutralise":
         done = neutralise(face, landmarker, task.neutral_threshold)
-        return done.face, expression_record(done.before, done.after, done.undone)
-    found = landmarker.detect(face.image)
-    before = measure(found[0].blendshapes) if found else {}
-    over = beyond(before, task.neutral_threshold)
-    if over and task.neutral == "reject":
-        raise InputRejected(face.face_id, f"not neutral: {describe(over, 0.0)}")
-    return face, expression_record(before, before, {})
+        face, record = done.face, expression_record(done.before, done.after, done.undone)
+    else:
+        found = landmarker.detect(face.image)
+        before = measure(found[0].blendshapes) if found else {}
+        record = expression_record(before, before, {})
+    if task.neutral == "keep":
+        return face, record
+    found = landmarker.detect(face.image)  # measured afresh: the gate trusts no undo bookkeeping
+    if not found:
+        raise InputRejected(face.face_id, "start face: no face found after neutralising")
+    why = not_neutral(
+        found[0].blendshapes, found[0].landmarks, found[0].depth, task.neutral_threshold
+    )
+    if why:
+        raise InputRejected(face.face_id, f"not neutral: {why}")
+    return face, record
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ import cv2
 import numpy as np
 
 from equime.faces import regions
-from equime.faces.expression import NEUTRAL_THRESHOLD, beyond, describe, measure, undo_codes
+from equime.faces.au_readout import read_face_aus
+from equime.faces.expression import (
+    NEUTRAL_THRESHOLD,
+    beyond,
+    describe,
+    limit,
+    measure,
+    undo_codes,
+)
 from equime.faces.face import Face
 from equime.facs.aus import parse_code
 from equime.synth.warp import _limit_folding, au_field
@@ -29,6 +37,8 @@ UNDO_SOURCE = "table"
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 5  # at most this many rounds (2.5 E in all)
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
+GEOMETRY_DONE = 0.1  # and the geometry read-out (faces.au_readout) below this for a shape AU
+_SHAPE_AUS = frozenset({"12", "26"})  # AUs it reads well against the mean face (see the docs)
 _MOUTH_AUS = frozenset({10, 12, 16, 25, 26})  # undoing these may leave teeth between the lips
 
 
@@ -58,6 +68,42 @@ def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
 
 
+# The band from the nose wing past the mouth corner into the lower cheek, per side: where a smile
+# folds the skin (nasolabial fold) and dimples it; MediaPipe Face Mesh indices.
+_FOLD_BAND = {
+    "R": (129, 98, 64, 61, 146, 185, 205, 187, 207, 216, 212, 57, 186, 92),
+    "L": (358, 327, 294, 291, 375, 409, 425, 411, 427, 436, 432, 287, 410, 322),
+}
+_FOLD_AUS = frozenset({6, 10, 12, 13, 14})  # AUs whose undo leaves a fold's shading behind
+_FOLD_FINE, _FOLD_COARSE = 0.025, 0.12  # band-pass sigmas, x IOD: a crease's width lies between
+
+
+def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Remove the shading a fold leaves in the nasolabial band: the undo warp moves the cheek back
+    but carries the crease's dark line and the dimple with it. Inside the band the middle
+    spatial frequencies (a crease is a few pixels wide) are taken out and the fine ones (skin
+    texture) kept, feathered into the face around it (a band-pass split as in frequency-separation
+    retouching); the lips are left alone."""
+    pts = np.asarray(landmarks, np.float64)
+    iod = float(np.linalg.norm(pts[33] - pts[263]))
+    size = image.shape[0]
+    mask = np.zeros(image.shape[:2], np.float32)
+    for band in _FOLD_BAND.values():
+        hull = cv2.convexHull(np.round(pts[list(band)]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0)
+    lips = np.round(pts[list(regions.UPPER_LIP_OUTER + regions.LOWER_LIP_OUTER)]).astype(np.int32)
+    cv2.fillConvexPoly(mask, cv2.convexHull(lips), 0.0)
+    feather = max(_FOLD_FINE * iod * 2, 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), feather)[..., None]
+    if size < 8 or mask.max() <= 0:
+        return image
+    img = image.astype(np.float32)
+    fine = cv2.GaussianBlur(img, (0, 0), max(_FOLD_FINE * iod, 0.5))
+    coarse = cv2.GaussianBlur(img, (0, 0), _FOLD_COARSE * iod)
+    flattened = img - (fine - coarse)
+    return np.clip(np.round(img * (1 - mask) + flattened * mask), 0, 255).astype(np.uint8)
+
+
 def _undo(face: Face, codes: dict[str, float], k: float) -> np.ndarray:
     size = face.size
     total = -sum(
@@ -78,6 +124,7 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
         return Neutralised(face, before, before, {})
     codes = undo_codes(over)
     mouth = any(parse_code(c)[1] in _MOUTH_AUS for c in codes)
+    folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
     current, after, undone = face, before, 0.0
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
         image = _undo(current, codes, STEP)
@@ -87,13 +134,19 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
         if mouth:
             image = _close_lips(image, found[0].landmarks)
             found = landmarker.detect(image) or found
+        if folds:
+            image = _flatten_folds(image, found[0].landmarks)
+            found = landmarker.detect(image) or found
         current = replace(
             current,
             image=np.ascontiguousarray(image, np.uint8),
             landmarks=np.asarray(found[0].landmarks, np.float32),
         )
         after, undone = measure(found[0].blendshapes), undone + STEP
-        if max(after[name] for name in over) < MARGIN * threshold:
+        shape = read_face_aus(found[0].landmarks)
+        if all(after[name] < MARGIN * limit(name, threshold) for name in over) and all(
+            shape.get(parse_code(c)[1], 0.0) < GEOMETRY_DONE for c in codes if c in _SHAPE_AUS
+        ):
             break
     if undone == 0:  # the face was lost at the first step: keep the photo as it is
         return Neutralised(face, before, before, {})
