@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -29,16 +31,20 @@ from equime.faces.expression import (
 )
 from equime.faces.face import Face
 from equime.facs.aus import parse_code
+from equime.facs.magnitudes import E_DISPLACEMENT
 from equime.synth.warp import _limit_folding, au_field
 
 # The undo keeps the hand-written table: its smile undo was tuned against the blendshape check; a
 # neutraliser that reads every AU with the real-data model is the start-face issue's work.
-UNDO_SOURCE = "table"
+UNDO_SOURCE = "data"
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 5  # at most this many rounds (2.5 E in all)
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
-GEOMETRY_DONE = 0.1  # and the geometry read-out (faces.au_readout) below this for a shape AU
-_SHAPE_AUS = frozenset({"12", "26"})  # AUs it reads well against the mean face (see the docs)
+GEOMETRY_DONE = 0.3  # E: once the blendshapes read neutral, steps smaller than this end it
+MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
+CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
+MAX_LIP_STEP = 1.0  # E: the most jaw closing in one round
+CHIN_PUSHED = 1.0  # E of AU17 the mesh reads: the jaw closed past neutral, the chin bunches up
 _MOUTH_AUS = frozenset({10, 12, 16, 25, 26})  # undoing these may leave teeth between the lips
 
 
@@ -68,6 +74,31 @@ def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
 
 
+SEAM_DARKEN = 0.35  # a closed mouth's lip line: this much darker than the lips, at its centre
+
+
+def _lip_seam(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Draw the line where closed lips meet: inpainting fills the gap with lip colour only, and
+    an even pink band between the lips reads as a pout, not as a closed mouth. The line runs
+    midway between the inner lip contours, corner to corner, darkest at the middle and fading
+    towards the corners, a little soft (as the shadow between real lips is)."""
+    pts = np.asarray(landmarks, np.float64)
+    upper, lower = pts[list(regions.UPPER_LIP_INNER)], pts[list(regions.LOWER_LIP_INNER)]
+    seam = (upper + lower) / 2.0
+    width = float(np.linalg.norm(seam[-1] - seam[0]))
+    if width < 4:
+        return image
+    shade = np.zeros(image.shape[:2], np.float32)
+    fade = np.sin(np.linspace(0.0, np.pi, len(seam))) ** 0.5  # corners 0, middle 1
+    thick = max(1, round(width / 40))
+    for (a, b), w in zip(itertools.pairwise(seam), (fade[:-1] + fade[1:]) / 2, strict=True):
+        p0, p1 = (tuple(np.round(q * 16).astype(int)) for q in (a, b))
+        cv2.line(shade, p0, p1, float(w), thick, cv2.LINE_AA, shift=4)
+    shade = cv2.GaussianBlur(shade, (0, 0), max(width / 80, 0.6))[..., None]
+    out = image.astype(np.float32) * (1.0 - SEAM_DARKEN * shade)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
 # The band from the nose wing past the mouth corner into the lower cheek, per side: where a smile
 # folds the skin (nasolabial fold) and dimples it; MediaPipe Face Mesh indices.
 _FOLD_BAND = {
@@ -75,15 +106,16 @@ _FOLD_BAND = {
     "L": (358, 327, 294, 291, 375, 409, 425, 411, 427, 436, 432, 287, 410, 322),
 }
 _FOLD_AUS = frozenset({6, 10, 12, 13, 14})  # AUs whose undo leaves a fold's shading behind
-_FOLD_FINE, _FOLD_COARSE = 0.025, 0.12  # band-pass sigmas, x IOD: a crease's width lies between
+_FOLD_FINE, _FOLD_COARSE = 0.02, 0.12  # band-pass sigmas, x IOD: a crease's width lies between
 
 
 def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Remove the shading a fold leaves in the nasolabial band: the undo warp moves the cheek back
-    but carries the crease's dark line and the dimple with it. Inside the band the middle
-    spatial frequencies (a crease is a few pixels wide) are taken out and the fine ones (skin
-    texture) kept, feathered into the face around it (a band-pass split as in frequency-separation
-    retouching); the lips are left alone."""
+    but carries the crease's dark line and the dimple with it. Inside the band, shading darker
+    than its surroundings at the middle spatial frequencies (a crease is a few pixels wide) is
+    lifted by the same amount in every channel, while finer detail (skin texture) and highlights
+    stay (a band-pass split as in frequency-separation retouching), feathered into the face
+    around it; the lips are left alone."""
     pts = np.asarray(landmarks, np.float64)
     iod = float(np.linalg.norm(pts[33] - pts[263]))
     size = image.shape[0]
@@ -98,21 +130,47 @@ def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if size < 8 or mask.max() <= 0:
         return image
     img = image.astype(np.float32)
-    fine = cv2.GaussianBlur(img, (0, 0), max(_FOLD_FINE * iod, 0.5))
-    coarse = cv2.GaussianBlur(img, (0, 0), _FOLD_COARSE * iod)
-    flattened = img - (fine - coarse)
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    fine = cv2.GaussianBlur(grey, (0, 0), max(_FOLD_FINE * iod, 0.5))
+    coarse = cv2.GaussianBlur(grey, (0, 0), _FOLD_COARSE * iod)
+    shadow = np.minimum(fine - coarse, 0.0)  # creases and dimples are darker than around them
+    flattened = img - shadow[..., None]
     return np.clip(np.round(img * (1 - mask) + flattened * mask), 0, 255).astype(np.uint8)
 
 
-def _undo(face: Face, codes: dict[str, float], k: float) -> np.ndarray:
+def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
     size = face.size
     total = -sum(
-        np.float32(k * w) * au_field(face.landmarks, c, size, UNDO_SOURCE) for c, w in codes.items()
+        np.float32(k) * au_field(face.landmarks, c, size, UNDO_SOURCE) for c, k in steps.items()
     )
     total = _limit_folding(np.asarray(total, np.float32))
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     grid = np.stack([xs + total[..., 0], ys + total[..., 1]], -1)
     return cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _steps(codes: dict[str, float], landmarks: np.ndarray, lips: np.ndarray) -> dict[str, float]:
+    """This round's undo per AU code: `STEP` x its weight, but never more than the mesh read-out
+    still finds of that AU (the blendshapes say which expression; the geometry says how much is
+    left), so the undo stops at neutral instead of pushing past it (a pout, pressed lips).
+
+    Lip parting (AU25, AU26) is closed with the jaw (AU26 backwards), sized by the gap itself,
+    measured on `lips` (landmarks before the gap was inpainted): a smile's teeth part the lips by
+    more than E, and a gap left open becomes a blob of inpainted lip colour. AU25 is not undone
+    by its own pattern: in the real-data model it raises the lower lip (py-feat's regression
+    learnt lips parting together with the chin pushing up), so backwards it opens the mouth.
+    """
+    shape = read_face_aus(landmarks)
+    steps = {c: min(STEP * w, shape.get(parse_code(c)[1], 0.0)) for c, w in codes.items()}
+    parting = [c for c in codes if parse_code(c)[1] in (26, 25)]
+    if parting:
+        for c in parting:
+            steps.pop(c)
+        pts = np.asarray(lips, np.float64)
+        gap = float(np.linalg.norm(pts[13] - pts[14]) / regions.face_frame(pts).iod)
+        if gap > CLOSED_GAP and shape.get(17, 0.0) < CHIN_PUSHED:
+            steps["26"] = min(0.5 * gap / E_DISPLACEMENT[26], MAX_LIP_STEP)
+    return {c: round(k, 3) for c, k in steps.items() if k >= MIN_STEP}
 
 
 def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> Neutralised:
@@ -125,12 +183,18 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     codes = undo_codes(over)
     mouth = any(parse_code(c)[1] in _MOUTH_AUS for c in codes)
     folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
-    current, after, undone = face, before, 0.0
+    current, after, undone = face, before, dict.fromkeys(codes, 0.0)
+    lips = face.landmarks
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
-        image = _undo(current, codes, STEP)
+        steps = _steps(codes, current.landmarks, lips)
+        calm = all(after[name] < MARGIN * limit(name, threshold) for name in over)
+        if not steps or (calm and all(k < GEOMETRY_DONE for k in steps.values())):
+            break
+        image = _undo(current, steps)
         found = landmarker.detect(image)
         if not found:
             break
+        lips = found[0].landmarks
         if mouth:
             image = _close_lips(image, found[0].landmarks)
             found = landmarker.detect(image) or found
@@ -142,15 +206,18 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
             image=np.ascontiguousarray(image, np.uint8),
             landmarks=np.asarray(found[0].landmarks, np.float32),
         )
-        after, undone = measure(found[0].blendshapes), undone + STEP
-        shape = read_face_aus(found[0].landmarks)
-        if all(after[name] < MARGIN * limit(name, threshold) for name in over) and all(
-            shape.get(parse_code(c)[1], 0.0) < GEOMETRY_DONE for c in codes if c in _SHAPE_AUS
-        ):
-            break
-    if undone == 0:  # the face was lost at the first step: keep the photo as it is
+        after = measure(found[0].blendshapes)
+        undone = {c: undone.get(c, 0.0) + steps.get(c, 0.0) for c in {*undone, *steps}}
+    undone = {c: round(v, 3) for c, v in undone.items() if v > 0}
+    if not undone:  # nothing left to move, or the face was lost at the first step
         return Neutralised(face, before, before, {})
+    if mouth:
+        image = _lip_seam(current.image, current.landmarks)
+        found = landmarker.detect(image)
+        if found:
+            after = measure(found[0].blendshapes)
+            current = replace(current, image=image, landmarks=found[0].landmarks)
     now = {name: after[name] for name in over}
     note = f"neutralised: {describe(over, 0.0)} -> {describe(now, -1.0)}"
     new = replace(current, notes=(*face.notes, note))
-    return Neutralised(new, before, after, {c: round(undone * w, 3) for c, w in codes.items()})
+    return Neutralised(new, before, after, undone)
