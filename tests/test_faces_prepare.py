@@ -22,8 +22,8 @@ from equime.faces.prepare import (
     prepare_face,
     square_box,
 )
-from equime.quality.edges import edge_run
 from equime.faces.sources import SourceImage, source_image
+from equime.quality.edges import edge_run
 
 # MediaPipe Face Mesh indices: outer eye corners and inner lips.
 EYES = (33, 263)

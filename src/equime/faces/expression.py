@@ -122,7 +122,7 @@ def not_neutral(
     reasons = []
     over = beyond(measure(blendshapes), threshold)
     if over:
-        reasons.append(f"still reads {describe(over, 0.0)}")
+        reasons.append(describe(over, 0.0))
     shape = {n: a for n, a in read_face_aus(landmarks).items() if a > GEOMETRY_GATE}
     if shape:
         reasons.append("mesh reads " + ", ".join(f"AU{n} {a:.1f}" for n, a in shape.items()))

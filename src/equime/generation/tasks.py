@@ -160,7 +160,8 @@ def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]
         found[0].blendshapes, found[0].landmarks, found[0].depth, task.neutral_threshold
     )
     if why:
-        raise InputRejected(face.face_id, f"not neutral: {why}")
+        after = " after neutralising" if task.neutral == "neutralise" else ""
+        raise InputRejected(face.face_id, f"not neutral{after}: {why}")
     return face, record
 
 

@@ -12,9 +12,8 @@ neutralised image, so every later AU moves from neutral positions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import itertools
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -38,9 +37,14 @@ from equime.synth.warp import _limit_folding, au_field
 # neutraliser that reads every AU with the real-data model is the start-face issue's work.
 UNDO_SOURCE = "data"
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
-ROUNDS = 5  # at most this many rounds (2.5 E in all)
+ROUNDS = 6  # at most this many rounds
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
 GEOMETRY_DONE = 0.3  # E: once the blendshapes read neutral, steps smaller than this end it
+# AUs the mesh read-out sizes (mouth and cheek: read against the mean face they stay small on
+# neutral faces); brow and lid AUs it reads poorly against another person's mean (a low brow is
+# identity), so those are undone in plain steps until the blendshapes read them neutral.
+_CAPPED = frozenset({"6", "10", "12", "14", "15", "17", "20", "23", "24"})
+BROW_STEP = 0.25  # E per round for the AUs outside _CAPPED: brows overshoot into a frown at 0.5
 MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
 CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
 MAX_LIP_STEP = 1.0  # E: the most jaw closing in one round
@@ -149,10 +153,14 @@ def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
     return cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _steps(codes: dict[str, float], landmarks: np.ndarray, lips: np.ndarray) -> dict[str, float]:
+def _steps(
+    codes: dict[str, float], active: dict[str, float], landmarks: np.ndarray, lips: np.ndarray
+) -> dict[str, float]:
     """This round's undo per AU code: `STEP` x its weight, but never more than the mesh read-out
     still finds of that AU (the blendshapes say which expression; the geometry says how much is
-    left), so the undo stops at neutral instead of pushing past it (a pout, pressed lips).
+    left), so the undo stops at neutral instead of pushing past it (a pout, pressed lips). AUs
+    outside `_CAPPED` move only while a channel in `active` (those still beyond neutral) names
+    them.
 
     Lip parting (AU25, AU26) is closed with the jaw (AU26 backwards), sized by the gap itself,
     measured on `lips` (landmarks before the gap was inpainted): a smile's teeth part the lips by
@@ -161,11 +169,15 @@ def _steps(codes: dict[str, float], landmarks: np.ndarray, lips: np.ndarray) -> 
     learnt lips parting together with the chin pushing up), so backwards it opens the mouth.
     """
     shape = read_face_aus(landmarks)
-    steps = {c: min(STEP * w, shape.get(parse_code(c)[1], 0.0)) for c, w in codes.items()}
+    steps = {
+        c: min(STEP * w, shape.get(parse_code(c)[1], 0.0)) if c in _CAPPED else BROW_STEP * w
+        for c, w in codes.items()
+        if c in _CAPPED or c in active  # a brow AU only while its channel reads it
+    }
     parting = [c for c in codes if parse_code(c)[1] in (26, 25)]
     if parting:
         for c in parting:
-            steps.pop(c)
+            steps.pop(c, None)
         pts = np.asarray(lips, np.float64)
         gap = float(np.linalg.norm(pts[13] - pts[14]) / regions.face_frame(pts).iod)
         if gap > CLOSED_GAP and shape.get(17, 0.0) < CHIN_PUSHED:
@@ -186,7 +198,10 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     current, after, undone = face, before, dict.fromkeys(codes, 0.0)
     lips = face.landmarks
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
-        steps = _steps(codes, current.landmarks, lips)
+        active = undo_codes(
+            {n: v for n, v in after.items() if n in over and v >= MARGIN * limit(n, threshold)}
+        )
+        steps = _steps(codes, active, current.landmarks, lips)
         calm = all(after[name] < MARGIN * limit(name, threshold) for name in over)
         if not steps or (calm and all(k < GEOMETRY_DONE for k in steps.values())):
             break
