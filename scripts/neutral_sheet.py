@@ -115,7 +115,7 @@ def render(rows: list[dict], out: Path) -> None:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| photo (face) | shows | classifier on the photo | start face | classifier on start face |",
+        "| photo (face) | shows | classifier on the photo | start face | on the start face |",
         "|---|---|---|---|---|",
     ]
     for row in rows:
