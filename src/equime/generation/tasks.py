@@ -12,11 +12,12 @@ import hashlib
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from equime import __version__
@@ -29,6 +30,7 @@ from equime.facs.aus import column_name
 from equime.files import write_atomic, write_bytes_atomic, write_text_atomic
 from equime.generation.plan import PlanRow
 from equime.synth.base import TIMED_SOURCES, Generator, create_generator
+from equime.synth.neutral import WORK_SIZE
 from equime.synth.timeline import timing_text
 from equime.video.mp4 import encode_mp4_bytes
 
@@ -107,9 +109,12 @@ def prepare_faces(task: FaceTask) -> list[dict]:
     with Landmarker(task.face_model) as landmarker:
         for src in task.sources:
             base = {"source_id": src.face_id, "path": src.shown_path}
+            # neutralised at its working size whatever the output size (its pixel widths were
+            # set at 256), then brought to the output size
+            work = task.size if task.neutral == "keep" else max(task.size, WORK_SIZE)
             try:
                 prepared = find_and_crop(
-                    src, landmarker, task.size, task.margin, task.min_face, task.faces
+                    src, landmarker, work, task.margin, task.min_face, task.faces
                 )
             except InputRejected as exc:
                 results.append({**base, "face_id": src.face_id, "reason": exc.reason})
@@ -119,6 +124,7 @@ def prepare_faces(task: FaceTask) -> list[dict]:
             for face in prepared.faces:
                 try:
                     face, record = start_face(face, landmarker, task)
+                    face = resized(face, task.size)
                 except InputRejected as exc:
                     refused.append({**base, "face_id": face.face_id, "reason": exc.reason})
                     continue
@@ -131,6 +137,15 @@ def prepare_faces(task: FaceTask) -> list[dict]:
             )
             results += accepted + refused
     return results
+
+
+def resized(face: Face, size: int) -> Face:
+    """`face` at `size` pixels (area-averaged down; the landmarks scaled with it)."""
+    if face.size == size:
+        return face
+    image = cv2.resize(face.image, (size, size), interpolation=cv2.INTER_AREA)
+    landmarks = (face.landmarks * np.float32(size / face.size)).astype(np.float32)
+    return replace(face, image=np.ascontiguousarray(image), landmarks=landmarks)
 
 
 def source_manifest(layout: DatasetLayout, source_id: str) -> Path:
@@ -146,19 +161,18 @@ def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]
 
     if task.neutral == "neutralise":
         done = neutralise(face, landmarker, task.neutral_threshold)
-        face, record = done.face, expression_record(done.before, done.after, done.undone)
+        face, found = done.face, done.detection
+        record = expression_record(done.before, done.after, done.undone)
     else:
-        found = landmarker.detect(face.image)
-        before = measure(found[0].blendshapes) if found else {}
+        found = next(iter(landmarker.detect(face.image)), None)
+        before = measure(found.blendshapes) if found else {}
         record = expression_record(before, before, {})
     if task.neutral == "keep":
         return face, record
-    found = landmarker.detect(face.image)  # measured afresh: the gate trusts no undo bookkeeping
-    if not found:
+    if found is None:
         raise InputRejected(face.face_id, "start face: no face found after neutralising")
-    why = not_neutral(
-        found[0].blendshapes, found[0].landmarks, found[0].depth, task.neutral_threshold
-    )
+    # the gate reads the final pixels (MediaPipe's network, the mesh read-out), not the undo's log
+    why = not_neutral(found.blendshapes, found.landmarks, found.depth, task.neutral_threshold)
     if why:
         after = " after neutralising" if task.neutral == "neutralise" else ""
         raise InputRejected(face.face_id, f"not neutral{after}: {why}")

@@ -29,13 +29,15 @@ from equime.faces.expression import (
     undo_codes,
 )
 from equime.faces.face import Face
+from equime.faces.landmarker import Detection
 from equime.facs.aus import parse_code
 from equime.facs.magnitudes import E_DISPLACEMENT
-from equime.synth.warp import _limit_folding, au_field
+from equime.synth.warp import _limit_folding, _unit_motion, au_field, splat_field
 
 # The undo keeps the hand-written table: its smile undo was tuned against the blendshape check; a
 # neutraliser that reads every AU with the real-data model is the start-face issue's work.
 UNDO_SOURCE = "data"
+WORK_SIZE = 256  # px: the crop size the neutraliser works at (generate brings it to --size after)
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 6  # at most this many rounds
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
@@ -58,6 +60,7 @@ class Neutralised:
     before: dict[str, float]  # channel scores of the prepared photo
     after: dict[str, float]  # channel scores of `face`
     undone: dict[str, float]  # AU code -> intensity moved backwards (empty: untouched)
+    detection: Detection | None = None  # the landmarker's reading of `face.image` (None: no face)
 
     @property
     def changed(self) -> bool:
@@ -143,11 +146,27 @@ def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 
 def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
+    """The face with each AU code moved backwards by its step (E units). Exact splats of the same
+    control points are linear in the displacement, so their motions are summed and splatted once
+    (the data source: every AU moves the same mesh vertices)."""
     size = face.size
-    total = -sum(
-        np.float32(k) * au_field(face.landmarks, c, size, UNDO_SOURCE) for c, k in steps.items()
-    )
-    total = _limit_folding(np.asarray(total, np.float32))
+    groups: dict[tuple, list] = {}
+    fields = []
+    for code, k in steps.items():
+        unit = _unit_motion(np.asarray(face.landmarks, np.float32), code, UNDO_SOURCE)
+        if not unit.exact:
+            fields.append(-np.float32(k) * au_field(face.landmarks, code, size, UNDO_SOURCE))
+            continue
+        key = (unit.moving.tobytes(), unit.held.tobytes(), unit.sigma)
+        if key in groups:
+            groups[key][1] = groups[key][1] + k * unit.disp
+        else:
+            groups[key] = [unit, k * unit.disp]
+    for unit, disp in groups.values():
+        fields.append(
+            -splat_field(face.landmarks, unit.moving, disp, unit.held, unit.sigma, size, True)
+        )
+    total = _limit_folding(np.asarray(sum(fields), np.float32))
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     grid = np.stack([xs + total[..., 0], ys + total[..., 1]], -1)
     return cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -189,13 +208,14 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     """Measure `face` and, if any channel is beyond `threshold`, undo it (see the module doc)."""
     found = landmarker.detect(face.image)
     before = measure(found[0].blendshapes) if found else {}
+    first = found[0] if found else None
     over = beyond(before, threshold)
     if not over:
-        return Neutralised(face, before, before, {})
+        return Neutralised(face, before, before, {}, first)
     codes = undo_codes(over)
     mouth = any(parse_code(c)[1] in _MOUTH_AUS for c in codes)
     folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
-    current, after, undone = face, before, dict.fromkeys(codes, 0.0)
+    current, after, undone, last = face, before, dict.fromkeys(codes, 0.0), first
     lips = face.landmarks
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
         active = undo_codes(
@@ -213,26 +233,25 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
         if mouth:
             image = _close_lips(image, found[0].landmarks)
             found = landmarker.detect(image) or found
-        if folds:
-            image = _flatten_folds(image, found[0].landmarks)
-            found = landmarker.detect(image) or found
         current = replace(
             current,
             image=np.ascontiguousarray(image, np.uint8),
             landmarks=np.asarray(found[0].landmarks, np.float32),
         )
-        after = measure(found[0].blendshapes)
+        after, last = measure(found[0].blendshapes), found[0]
         undone = {c: undone.get(c, 0.0) + steps.get(c, 0.0) for c in {*undone, *steps}}
     undone = {c: round(v, 3) for c, v in undone.items() if v > 0}
     if not undone:  # nothing left to move, or the face was lost at the first step
-        return Neutralised(face, before, before, {})
-    if mouth:
-        image = _lip_seam(current.image, current.landmarks)
+        return Neutralised(face, before, before, {}, first)
+    if mouth or folds:  # texture only: the geometry is final
+        image = current.image
+        image = _flatten_folds(image, current.landmarks) if folds else image
+        image = _lip_seam(image, current.landmarks) if mouth else image
         found = landmarker.detect(image)
         if found:
-            after = measure(found[0].blendshapes)
+            after, last = measure(found[0].blendshapes), found[0]
             current = replace(current, image=image, landmarks=found[0].landmarks)
     now = {name: after[name] for name in over}
     note = f"neutralised: {describe(over, 0.0)} -> {describe(now, -1.0)}"
     new = replace(current, notes=(*face.notes, note))
-    return Neutralised(new, before, after, undone)
+    return Neutralised(new, before, after, undone, last)
