@@ -53,8 +53,9 @@ def _read(image: np.ndarray) -> str:
 
 
 def _label(image: np.ndarray, lines: list[str]) -> np.ndarray:
+    """The image at panel size over a caption band of four lines."""
     image = cv2.resize(image, (PANEL, PANEL), interpolation=cv2.INTER_AREA)
-    band = np.full((15 * len(lines) + 5, PANEL, 3), 255, np.uint8)
+    band = np.full((15 * 4 + 5, PANEL, 3), 255, np.uint8)
     for i, text in enumerate(lines):
         cv2.putText(band, text[:30], (3, 12 + 15 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.36, (0, 0, 0), 1,
                     cv2.LINE_AA)  # fmt: skip
@@ -91,14 +92,15 @@ def render(rows: list[dict], out: Path) -> None:
     pairs = []
     for row in rows:
         photo = row["photo"] if row["photo"] is not None else blank
-        left = _label(photo, [row["name"], f"photo: {_read(photo)}" if row["photo"] is not None
-                              else "photo"])  # fmt: skip
+        reading = f"photo: {_read(photo)}" if row["photo"] is not None else "photo"
+        left = _label(photo, [row["name"], reading])
         if row.get("start") is not None:
             right = _label(row["start"], ["start face", f"reads {_read(row['start'])}"])
         else:
-            words = row["why"].split()
-            lines = [" ".join(words[i : i + 5]) for i in range(0, min(len(words), 10), 5)]
-            right = _label(blank, ["refused:", *lines][:2])
+            why = row["why"].replace("not neutral after neutralising: ", "not neutral: ")
+            words = why.split()
+            lines = [" ".join(words[i : i + 5]) for i in range(0, len(words), 5)]
+            right = _label(blank, ["refused:", *lines][:4])
         pair = np.concatenate([left, np.full((left.shape[0], 4, 3), 255, np.uint8), right], 1)
         pairs.append(np.pad(pair, ((4, 4), (6, 6), (0, 0)), constant_values=255))
     height = max(p.shape[0] for p in pairs)

@@ -41,7 +41,7 @@ WORK_SIZE = 256  # px: the crop size the neutraliser works at (generate brings i
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 6  # at most this many rounds
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
-GEOMETRY_DONE = 0.3  # E: once the blendshapes read neutral, steps smaller than this end it
+GEOMETRY_DONE = 0.15  # E: once the blendshapes read neutral, steps smaller than this end it
 # AUs the mesh read-out sizes (mouth and cheek: read against the mean face they stay small on
 # neutral faces); brow and lid AUs it reads poorly against another person's mean (a low brow is
 # identity), so those are undone in plain steps until the blendshapes read them neutral.
@@ -230,8 +230,9 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
         if not found:
             break
         lips = found[0].landmarks
-        if mouth:
-            image = _close_lips(image, found[0].landmarks)
+        if mouth or folds:  # texture repaired where the warp moved the geometry this round
+            image = _close_lips(image, lips) if mouth else image
+            image = _flatten_folds(image, lips) if folds else image
             found = landmarker.detect(image) or found
         current = replace(
             current,
@@ -243,10 +244,8 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     undone = {c: round(v, 3) for c, v in undone.items() if v > 0}
     if not undone:  # nothing left to move, or the face was lost at the first step
         return Neutralised(face, before, before, {}, first)
-    if mouth or folds:  # texture only: the geometry is final
-        image = current.image
-        image = _flatten_folds(image, current.landmarks) if folds else image
-        image = _lip_seam(image, current.landmarks) if mouth else image
+    if mouth:  # texture only: the geometry is final
+        image = _lip_seam(current.image, current.landmarks)
         found = landmarker.detect(image)
         if found:
             after, last = measure(found[0].blendshapes), found[0]
