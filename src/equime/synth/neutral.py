@@ -1,13 +1,16 @@
 """Neutral start faces: undo a source photo's expression with the warp, before any timeline.
 
-`faces.expression` measures the photo (blendshape channels: smile, frown, ...). A channel above
-the threshold names the AUs that make it; the warp moves them backwards (their E fields times -k,
-fold-limited, `warp._limit_folding`) in small steps, the landmarks re-detected after each, until
-the landmarker reads every such channel below `MARGIN` x the threshold (at most `ROUNDS` steps).
-A smile shows teeth through parted lips, and a warp cannot remove teeth: where the undone AUs
-include lip or jaw motion, the gap left between the inner lips is filled from the lips around it
-(OpenCV inpainting), so the mouth reads closed. The landmarks are then re-detected on the
-neutralised image, so every later AU moves from neutral positions.
+`faces.expression` measures the photo (blendshape channels: smile, frown, brow lowering, ...); a
+channel beyond neutral names the AUs that make it. The warp moves them backwards with the
+real-data motion (`UNDO_SOURCE`, py-feat's AU -> mesh model) in rounds, the landmarks re-detected
+after each (at most `ROUNDS`): mouth and cheek AUs by what the mesh read-out
+(`faces.au_readout.read_face_aus`, the same model inverted) still finds of them, brow and lid AUs
+in small steps while their channel reads them, parted lips closed with the jaw by the measured gap.
+It stops when the blendshapes read every channel below `MARGIN` x its threshold and the read-out
+finds less than `GEOMETRY_DONE` of the mouth's AUs. Texture follows the geometry: the gap between
+the lips (teeth) is inpainted from the lips around it (OpenCV's Telea), the shading a smile's fold
+leaves in the nasolabial band is lifted, and a soft line is drawn where closed lips meet. Whether
+the result is neutral is decided afterwards by `faces.expression.not_neutral` (the gate).
 """
 
 from __future__ import annotations
@@ -34,9 +37,7 @@ from equime.facs.aus import parse_code
 from equime.facs.magnitudes import E_DISPLACEMENT
 from equime.synth.warp import _limit_folding, _unit_motion, au_field, splat_field
 
-# The undo keeps the hand-written table: its smile undo was tuned against the blendshape check; a
-# neutraliser that reads every AU with the real-data model is the start-face issue's work.
-UNDO_SOURCE = "data"
+UNDO_SOURCE = "data"  # the motion undone: the real-data model, the one the read-out inverts
 WORK_SIZE = 256  # px: the crop size the neutraliser works at (generate brings it to --size after)
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
 ROUNDS = 6  # at most this many rounds
