@@ -38,7 +38,7 @@ def main() -> None:
     sources = [source_image(sample_path(n)) for n in SAMPLES if n.endswith(".jpg")]
     sources += demo_sources()
     task = FaceTask("", [], 256, 0.6, 64, None)
-    full, baseline, faces = [], [], 0
+    full, baseline, faces, photos = [], [], 0, []
     with Landmarker() as landmarker:
         landmarker.detect(load_rgb(sources[0].path))  # warm
         for _ in range(args.repeat):
@@ -46,22 +46,30 @@ def main() -> None:
             for src in sources:
                 landmarker.detect(load_rgb(src.path))
             baseline.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            start, per_photo = time.perf_counter(), {}
             for src in sources:
+                began, made = time.perf_counter(), 0
                 try:
                     prepared = prepare_faces(src, landmarker, faces="all")
                 except InputRejected:
-                    continue
-                for face in prepared.faces:
-                    faces += 1
+                    prepared = None
+                for face in prepared.faces if prepared else []:
+                    made += 1
                     with contextlib.suppress(InputRejected):  # refused faces cost the same
                         start_face(face, landmarker, task)
+                per_photo[src.path.name] = (time.perf_counter() - began, made)
+                faces += made
             full.append(time.perf_counter() - start)
+            photos.append(per_photo)
     per_face, base = statistics.median(full) / faces, statistics.median(baseline) / len(sources)
     print(f"{len(sources)} photos, {faces} faces, {args.threads} threads, median of {args.repeat}")
     print(f"photo -> start face: {per_face * 1000:.0f} ms per face")
     print(f"baseline (one landmarker pass per photo): {base * 1000:.0f} ms per photo")
     print(f"ratio per face / baseline per photo: {per_face / base:.1f}")
+    for name in photos[0]:
+        took = statistics.median(p[name][0] for p in photos)
+        made = photos[0][name][1]
+        print(f"  {name}: {took * 1000:.0f} ms, {made} faces")
 
 
 if __name__ == "__main__":
