@@ -15,8 +15,15 @@ from PIL import Image
 from equime.errors import EquimeError, InputRejected
 from equime.faces.images import load_rgb
 from equime.faces.landmarker import Detection, Landmarker
-from equime.faces.prepare import crop_square, prepare_face, square_box
+from equime.faces.prepare import (
+    SHIFT_TOLERANCE,
+    crop_square,
+    fit_crop,
+    prepare_face,
+    square_box,
+)
 from equime.faces.sources import SourceImage, source_image
+from equime.quality.edges import edge_run
 
 # MediaPipe Face Mesh indices: outer eye corners and inner lips.
 EYES = (33, 263)
@@ -143,14 +150,39 @@ def test_crop_transform_is_exact() -> None:
     assert np.allclose(doubled, moved * 2, atol=1e-4)
 
 
-def test_face_at_the_edge_is_padded(
+def test_face_at_the_edge_stays_inside_the_photo(
     landmarker: Landmarker, tmp_path: Path, astronaut: np.ndarray
 ) -> None:
+    """Near the corner the square moves (and shrinks) inside the photo: no stretched edge, the face
+    within the documented framing tolerance, what was done in the notes."""
     corner = np.ascontiguousarray(astronaut[60:, 160:])  # face near the top-left corner
     face = prepare_face(_save(corner, tmp_path / "corner.png"), landmarker, size=256)
     assert face.image.shape == (256, 256, 3)
     assert _eyes_above_mouth(face.landmarks)
-    assert np.allclose((face.landmarks.min(0) + face.landmarks.max(0)) / 2, 128, atol=2)
+    centre = (face.landmarks.min(0) + face.landmarks.max(0)) / 2
+    assert np.abs(centre - 128).max() <= SHIFT_TOLERANCE * 256 + 1
+    assert edge_run(face.image) < 6
+    assert face.notes[-1].startswith("crop moved") and "inside the photo" in face.notes[-1]
+
+
+def test_no_room_to_move_is_filled_by_reflection(astronaut: np.ndarray) -> None:
+    """A strip too narrow for the square: the outside is reflected, never stretched."""
+    strip = np.ascontiguousarray(astronaut[20:250, 170:290])  # narrower than face + margin
+    marks = np.array([[200, 80], [250, 90], [225, 180], [180, 120], [262, 120]], np.float32)
+    marks -= np.float32((170, 20))
+    crop, moved, how = fit_crop(strip, marks, size=256, margin=0.6)
+    assert how.startswith("crop filled by reflection")
+    assert edge_run(crop) < 6
+    old, _ = crop_square(strip, marks, size=256, margin=0.6)
+    assert edge_run(old) >= 6  # the replicated square of before: a stretched bar
+    # the photo's own pixels are where the landmark transform says
+    assert np.allclose(moved, crop_square(strip, marks, 256, 0.6)[1])
+
+
+def test_face_cut_by_the_edge_is_refused(astronaut: np.ndarray) -> None:
+    marks = np.array([[-30, 40], [60, 40], [10, 150]], np.float32)  # a third of it off the photo
+    with pytest.raises(InputRejected, match="face cut by the photo's edge"):
+        fit_crop(astronaut, marks, size=256, margin=0.6)
 
 
 @pytest.mark.parametrize("variant", ["gray", "cmyk", "deep", "rgba", "exif"])

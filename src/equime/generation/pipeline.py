@@ -33,6 +33,7 @@ from equime.generation.tasks import (
     RenderTask,
     prepare_faces,
     render_sample,
+    source_manifest,
     store_result,
 )
 from equime.synth.base import generator_factory
@@ -49,6 +50,7 @@ class GenerateReport:
     made: int = 0
     rejected: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unused_faces: int = 0  # faces found in group photos and not used (--faces largest)
 
 
 def claim_folder(layout: DatasetLayout, cfg: GenerateConfig) -> None:
@@ -102,11 +104,27 @@ def _progress(cfg: GenerateConfig, total: int, desc: str, unit: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, disable=not cfg.progress, dynamic_ncols=True)
 
 
+@dataclass
+class PreparedFaces:
+    """The faces a run animates, (face id, attributes) each, and what the photos refused."""
+
+    faces: list[tuple[str, dict]]
+    sources: list[SourceImage]  # the photos that gave at least one face
+    rejected: list[dict]
+    unused: int  # faces found in photos and not used (--faces largest)
+
+
 def _prepare(
     cfg: GenerateConfig, layout: DatasetLayout, sources: list[SourceImage], executor: Executor
-) -> tuple[list[SourceImage], list[dict]]:
-    cached = [s for s in sources if layout.face_path(s.face_id).is_file()]
-    todo = [s for s in sources if not layout.face_path(s.face_id).is_file()]
+) -> PreparedFaces:
+    manifests: dict[str, dict] = {}
+    for src in sources:
+        path = source_manifest(layout, src.face_id)
+        if path.is_file():
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if all(layout.face_path(i).is_file() for i in manifest["faces"]):
+                manifests[src.face_id] = manifest
+    todo = [s for s in sources if s.face_id not in manifests]
     chunk = max(1, min(FACE_CHUNK, -(-len(todo) // executor.workers)))
     tasks = [
         FaceTask(
@@ -118,22 +136,44 @@ def _prepare(
             cfg.face_model,
             cfg.neutral,
             cfg.neutral_threshold,
+            cfg.faces,
         )
         for i in range(0, len(todo), chunk)
     ]
-    accepted_ids = {s.face_id for s in cached}
-    rejected = []
-    with _progress(cfg, len(todo), "faces", "face") as bar:
+    with _progress(cfg, len(todo), "faces", "photo") as bar:
         for results in executor.map(prepare_faces, tasks):
             for result in results:
-                if "reason" in result:
-                    rejected.append({"id": "", "stage": "faces", **result})
-                else:
-                    accepted_ids.add(result["face_id"])
-                    for note in result["notes"]:
-                        log.warning("%s: %s", result["path"], note)
-            bar.update(len(results))
-    return [s for s in sources if s.face_id in accepted_ids], rejected
+                for note in result.get("notes", []):
+                    log.warning("%s: %s", result["path"], note)
+            for source_id in dict.fromkeys(r["source_id"] for r in results):
+                path = source_manifest(layout, source_id)
+                if path.is_file():
+                    manifests[source_id] = json.loads(path.read_text(encoding="utf-8"))
+                else:  # the photo itself was refused (unreadable, no face): no manifest
+                    failed = [r for r in results if r["source_id"] == source_id]
+                    manifests[source_id] = {"faces": [], "unused": 0, "rejected": failed}
+                bar.update()
+    faces, used, rejected, unused = [], [], [], 0
+    for src in sources:
+        manifest = manifests.get(src.face_id, {"faces": [], "unused": 0, "rejected": []})
+        ids = manifest["faces"]
+        # a group photo's attributes (a CSV row) describe no single one of its faces
+        attributes = src.attributes if len(ids) == 1 and src.face_id in ids else {}
+        faces += [(i, attributes) for i in ids]
+        if ids:
+            used.append(src)
+        unused += manifest["unused"]
+        rejected += [
+            {
+                "id": "",
+                "stage": "faces",
+                "path": r["path"],
+                "reason": r["reason"],
+                "face_id": r["face_id"],
+            }
+            for r in manifest["rejected"]
+        ]
+    return PreparedFaces(faces, used, rejected, unused)
 
 
 def write_plan(layout: DatasetLayout, plan: list[PlanRow]) -> None:
@@ -168,13 +208,15 @@ def generate(cfg: GenerateConfig) -> GenerateReport:
     report = GenerateReport(layout.root, notes=balance_notes)
     executor = create_executor("local", workers=cfg.workers)
 
-    faces, report.rejected = _prepare(cfg, layout, sources, executor)
+    prepared = _prepare(cfg, layout, sources, executor)
+    report.rejected, report.unused_faces = prepared.rejected, prepared.unused
+    sources = prepared.sources
     report.rejected += [
         {"stage": "sources", "path": dup.shown_path, "reason": f"same bytes as {orig.shown_path}"}
         for dup, orig in duplicates
     ]
     plan = (build_plan if cfg.long is None else build_long_plan)(  # type: ignore[operator]
-        cfg, [(s.face_id, s.attributes) for s in faces]
+        cfg, prepared.faces
     )
     write_plan(layout, plan)
     report.planned = len(plan)

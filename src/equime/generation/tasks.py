@@ -12,11 +12,12 @@ import hashlib
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from equime import __version__
@@ -26,9 +27,10 @@ from equime.errors import EquimeError, InputRejected
 from equime.executors import Shared
 from equime.faces.face import Face
 from equime.facs.aus import column_name
-from equime.files import write_atomic, write_bytes_atomic
+from equime.files import write_atomic, write_bytes_atomic, write_text_atomic
 from equime.generation.plan import PlanRow
 from equime.synth.base import TIMED_SOURCES, Generator, create_generator
+from equime.synth.neutral import WORK_SIZE
 from equime.synth.timeline import timing_text
 from equime.video.mp4 import encode_mp4_bytes
 
@@ -45,6 +47,7 @@ class FaceTask:
     face_model: str | None
     neutral: str = "neutralise"  # GenerateConfig.neutral
     neutral_threshold: float = 0.5
+    faces: str = "largest"  # GenerateConfig.faces
 
 
 def save_face(
@@ -94,41 +97,86 @@ def expression_record(before: dict[str, float], after: dict[str, float], undone:
 
 
 def prepare_faces(task: FaceTask) -> list[dict]:
-    """Detect, crop and cache each source face; one landmarker for the whole chunk."""
-    from equime.faces.expression import beyond, describe, measure
+    """Find, crop, neutralise and cache each source's faces; one landmarker for the whole chunk.
+
+    One result per face (accepted: its notes; refused: its reason) and per source a manifest
+    (`source_manifest`) saying which faces it gave, so a resumed run does not look again."""
     from equime.faces.landmarker import Landmarker
-    from equime.faces.prepare import prepare_face
-    from equime.synth.neutral import neutralise
+    from equime.faces.prepare import prepare_faces as find_and_crop
 
     layout = DatasetLayout(Path(task.root))
     results = []
     with Landmarker(task.face_model) as landmarker:
         for src in task.sources:
+            base = {"source_id": src.face_id, "path": src.shown_path}
+            # neutralised at its working size whatever the output size (its pixel widths were
+            # set at 256), then brought to the output size
+            work = task.size if task.neutral == "keep" else max(task.size, WORK_SIZE)
             try:
-                face = prepare_face(
-                    src, landmarker, size=task.size, margin=task.margin, min_face=task.min_face
+                prepared = find_and_crop(
+                    src, landmarker, work, task.margin, task.min_face, task.faces
                 )
-                if task.neutral == "neutralise":
-                    done = neutralise(face, landmarker, task.neutral_threshold)
-                    face, before, after, undone = done.face, done.before, done.after, done.undone
-                else:
-                    found = landmarker.detect(face.image)
-                    before = after = measure(found[0].blendshapes) if found else {}
-                    undone = {}
-                    over = beyond(before, task.neutral_threshold)
-                    if over and task.neutral == "reject":
-                        raise InputRejected(str(src.path), f"not neutral: {describe(over, 0.0)}")
             except InputRejected as exc:
-                results.append(
-                    {"face_id": src.face_id, "path": src.shown_path, "reason": exc.reason}
-                )
+                results.append({**base, "face_id": src.face_id, "reason": exc.reason})
                 continue
-            record = expression_record(before, after, undone)
-            save_face(layout.face_path(src.face_id), face, src.licence, layout.tmp, record)
-            results.append(
-                {"face_id": src.face_id, "path": src.shown_path, "notes": list(face.notes)}
+            refused = [{**base, "face_id": i, "reason": r} for i, r in prepared.rejected]
+            accepted = []
+            for face in prepared.faces:
+                try:
+                    face, record = start_face(face, landmarker, task)
+                    face = resized(face, task.size)
+                except InputRejected as exc:
+                    refused.append({**base, "face_id": face.face_id, "reason": exc.reason})
+                    continue
+                save_face(layout.face_path(face.face_id), face, src.licence, layout.tmp, record)
+                accepted.append({**base, "face_id": face.face_id, "notes": list(face.notes)})
+            manifest = {"faces": [a["face_id"] for a in accepted], "unused": prepared.unused}
+            manifest["rejected"] = refused
+            write_text_atomic(
+                source_manifest(layout, src.face_id), json.dumps(manifest), layout.tmp
             )
+            results += accepted + refused
     return results
+
+
+def resized(face: Face, size: int) -> Face:
+    """`face` at `size` pixels (area-averaged down; the landmarks scaled with it)."""
+    if face.size == size:
+        return face
+    image = cv2.resize(face.image, (size, size), interpolation=cv2.INTER_AREA)
+    landmarks = (face.landmarks * np.float32(size / face.size)).astype(np.float32)
+    return replace(face, image=np.ascontiguousarray(image), landmarks=landmarks)
+
+
+def source_manifest(layout: DatasetLayout, source_id: str) -> Path:
+    """Which faces a source photo gave (ids, refusals, faces left unused)."""
+    return layout.faces / f"{source_id}.json"
+
+
+def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]:
+    """The face a video starts from and its expression record: neutralised (and gated), refused
+    when not neutral, or kept as it is (`GenerateConfig.neutral`)."""
+    from equime.faces.expression import measure, not_neutral
+    from equime.synth.neutral import neutralise
+
+    if task.neutral == "neutralise":
+        done = neutralise(face, landmarker, task.neutral_threshold)
+        face, found = done.face, done.detection
+        record = expression_record(done.before, done.after, done.undone)
+    else:
+        found = next(iter(landmarker.detect(face.image)), None)
+        before = measure(found.blendshapes) if found else {}
+        record = expression_record(before, before, {})
+    if task.neutral == "keep":
+        return face, record
+    if found is None:
+        raise InputRejected(face.face_id, "start face: no face found after neutralising")
+    # the gate reads the final pixels (MediaPipe's network, the mesh read-out), not the undo's log
+    why = not_neutral(found.blendshapes, found.landmarks, found.depth, task.neutral_threshold)
+    if why:
+        after = " after neutralising" if task.neutral == "neutralise" else ""
+        raise InputRejected(face.face_id, f"not neutral{after}: {why}")
+    return face, record
 
 
 @dataclass(frozen=True)

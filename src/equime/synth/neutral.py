@@ -1,34 +1,57 @@
 """Neutral start faces: undo a source photo's expression with the warp, before any timeline.
 
-`faces.expression` measures the photo (blendshape channels: smile, frown, ...). A channel above
-the threshold names the AUs that make it; the warp moves them backwards (their E fields times -k,
-fold-limited, `warp._limit_folding`) in small steps, the landmarks re-detected after each, until
-the landmarker reads every such channel below `MARGIN` x the threshold (at most `ROUNDS` steps).
-A smile shows teeth through parted lips, and a warp cannot remove teeth: where the undone AUs
-include lip or jaw motion, the gap left between the inner lips is filled from the lips around it
-(OpenCV inpainting), so the mouth reads closed. The landmarks are then re-detected on the
-neutralised image, so every later AU moves from neutral positions.
+`faces.expression` measures the photo (blendshape channels: smile, frown, brow lowering, ...); a
+channel beyond neutral names the AUs that make it. The warp moves them backwards with the
+real-data motion (`UNDO_SOURCE`, py-feat's AU -> mesh model) in rounds, the landmarks re-detected
+after each (at most `ROUNDS`): mouth and cheek AUs by what the mesh read-out
+(`faces.au_readout.read_face_aus`, the same model inverted) still finds of them, brow and lid AUs
+in small steps while their channel reads them, parted lips closed with the jaw by the measured gap.
+It stops when the blendshapes read every channel below `MARGIN` x its threshold and the read-out
+finds less than `GEOMETRY_DONE` of the mouth's AUs. Texture follows the geometry: the gap between
+the lips (teeth) is inpainted from the lips around it (OpenCV's Telea), the shading a smile's fold
+leaves in the nasolabial band is lifted, and a soft line is drawn where closed lips meet. Whether
+the result is neutral is decided afterwards by `faces.expression.not_neutral` (the gate).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from equime.faces import regions
-from equime.faces.expression import NEUTRAL_THRESHOLD, beyond, describe, measure, undo_codes
+from equime.faces.au_readout import read_face_aus
+from equime.faces.expression import (
+    NEUTRAL_THRESHOLD,
+    beyond,
+    describe,
+    limit,
+    measure,
+    undo_codes,
+)
 from equime.faces.face import Face
+from equime.faces.landmarker import Detection
 from equime.facs.aus import parse_code
-from equime.synth.warp import _limit_folding, au_field
+from equime.facs.magnitudes import E_DISPLACEMENT
+from equime.synth.warp import _limit_folding, _unit_motion, au_field, splat_field
 
-# The undo keeps the hand-written table: its smile undo was tuned against the blendshape check; a
-# neutraliser that reads every AU with the real-data model is the start-face issue's work.
-UNDO_SOURCE = "table"
+UNDO_SOURCE = "data"  # the motion undone: the real-data model, the one the read-out inverts
+WORK_SIZE = 256  # px: the crop size the neutraliser works at (generate brings it to --size after)
 STEP = 0.5  # undo per round, in E units (landmarks are re-detected after each round)
-ROUNDS = 5  # at most this many rounds (2.5 E in all)
+ROUNDS = 6  # at most this many rounds
 MARGIN = 0.5  # a neutralised channel must read below MARGIN * threshold (well inside neutral)
+GEOMETRY_DONE = 0.15  # E: once the blendshapes read neutral, steps smaller than this end it
+# AUs the mesh read-out sizes (mouth and cheek: read against the mean face they stay small on
+# neutral faces); brow and lid AUs it reads poorly against another person's mean (a low brow is
+# identity), so those are undone in plain steps until the blendshapes read them neutral.
+_CAPPED = frozenset({"6", "10", "12", "14", "15", "17", "20", "23", "24"})
+BROW_STEP = 0.25  # E per round for the AUs outside _CAPPED: brows overshoot into a frown at 0.5
+MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
+CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
+MAX_LIP_STEP = 1.0  # E: the most jaw closing in one round
+CHIN_PUSHED = 1.0  # E of AU17 the mesh reads: the jaw closed past neutral, the chin bunches up
 _MOUTH_AUS = frozenset({10, 12, 16, 25, 26})  # undoing these may leave teeth between the lips
 
 
@@ -38,6 +61,7 @@ class Neutralised:
     before: dict[str, float]  # channel scores of the prepared photo
     after: dict[str, float]  # channel scores of `face`
     undone: dict[str, float]  # AU code -> intensity moved backwards (empty: untouched)
+    detection: Detection | None = None  # the landmarker's reading of `face.image` (None: no face)
 
     @property
     def changed(self) -> bool:
@@ -58,46 +82,176 @@ def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
 
 
-def _undo(face: Face, codes: dict[str, float], k: float) -> np.ndarray:
+SEAM_DARKEN = 0.35  # a closed mouth's lip line: this much darker than the lips, at its centre
+
+
+def _lip_seam(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Draw the line where closed lips meet: inpainting fills the gap with lip colour only, and
+    an even pink band between the lips reads as a pout, not as a closed mouth. The line runs
+    midway between the inner lip contours, corner to corner, darkest at the middle and fading
+    towards the corners, a little soft (as the shadow between real lips is)."""
+    pts = np.asarray(landmarks, np.float64)
+    upper, lower = pts[list(regions.UPPER_LIP_INNER)], pts[list(regions.LOWER_LIP_INNER)]
+    seam = (upper + lower) / 2.0
+    width = float(np.linalg.norm(seam[-1] - seam[0]))
+    if width < 4:
+        return image
+    shade = np.zeros(image.shape[:2], np.float32)
+    fade = np.sin(np.linspace(0.0, np.pi, len(seam))) ** 0.5  # corners 0, middle 1
+    thick = max(1, round(width / 40))
+    for (a, b), w in zip(itertools.pairwise(seam), (fade[:-1] + fade[1:]) / 2, strict=True):
+        p0, p1 = (tuple(np.round(q * 16).astype(int)) for q in (a, b))
+        cv2.line(shade, p0, p1, float(w), thick, cv2.LINE_AA, shift=4)
+    shade = cv2.GaussianBlur(shade, (0, 0), max(width / 80, 0.6))[..., None]
+    out = image.astype(np.float32) * (1.0 - SEAM_DARKEN * shade)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+# The band from the nose wing past the mouth corner into the lower cheek, per side: where a smile
+# folds the skin (nasolabial fold) and dimples it; MediaPipe Face Mesh indices.
+_FOLD_BAND = {
+    "R": (129, 98, 64, 61, 146, 185, 205, 187, 207, 216, 212, 57, 186, 92),
+    "L": (358, 327, 294, 291, 375, 409, 425, 411, 427, 436, 432, 287, 410, 322),
+}
+_FOLD_AUS = frozenset({6, 10, 12, 13, 14})  # AUs whose undo leaves a fold's shading behind
+_FOLD_FINE, _FOLD_COARSE = 0.02, 0.12  # band-pass sigmas, x IOD: a crease's width lies between
+
+
+def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Remove the shading a fold leaves in the nasolabial band: the undo warp moves the cheek back
+    but carries the crease's dark line and the dimple with it. Inside the band, shading darker
+    than its surroundings at the middle spatial frequencies (a crease is a few pixels wide) is
+    lifted by the same amount in every channel, while finer detail (skin texture) and highlights
+    stay (a band-pass split as in frequency-separation retouching), feathered into the face
+    around it; the lips are left alone."""
+    pts = np.asarray(landmarks, np.float64)
+    iod = float(np.linalg.norm(pts[33] - pts[263]))
+    size = image.shape[0]
+    mask = np.zeros(image.shape[:2], np.float32)
+    for band in _FOLD_BAND.values():
+        hull = cv2.convexHull(np.round(pts[list(band)]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0)
+    lips = np.round(pts[list(regions.UPPER_LIP_OUTER + regions.LOWER_LIP_OUTER)]).astype(np.int32)
+    cv2.fillConvexPoly(mask, cv2.convexHull(lips), 0.0)
+    feather = max(_FOLD_FINE * iod * 2, 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), feather)[..., None]
+    if size < 8 or mask.max() <= 0:
+        return image
+    img = image.astype(np.float32)
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    fine = cv2.GaussianBlur(grey, (0, 0), max(_FOLD_FINE * iod, 0.5))
+    coarse = cv2.GaussianBlur(grey, (0, 0), _FOLD_COARSE * iod)
+    shadow = np.minimum(fine - coarse, 0.0)  # creases and dimples are darker than around them
+    flattened = img - shadow[..., None]
+    return np.clip(np.round(img * (1 - mask) + flattened * mask), 0, 255).astype(np.uint8)
+
+
+def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
+    """The face with each AU code moved backwards by its step (E units). Exact splats of the same
+    control points are linear in the displacement, so their motions are summed and splatted once
+    (the data source: every AU moves the same mesh vertices)."""
     size = face.size
-    total = -sum(
-        np.float32(k * w) * au_field(face.landmarks, c, size, UNDO_SOURCE) for c, w in codes.items()
-    )
-    total = _limit_folding(np.asarray(total, np.float32))
+    groups: dict[tuple, list] = {}
+    fields = []
+    for code, k in steps.items():
+        unit = _unit_motion(np.asarray(face.landmarks, np.float32), code, UNDO_SOURCE)
+        if not unit.exact:
+            fields.append(-np.float32(k) * au_field(face.landmarks, code, size, UNDO_SOURCE))
+            continue
+        key = (unit.moving.tobytes(), unit.held.tobytes(), unit.sigma)
+        if key in groups:
+            groups[key][1] = groups[key][1] + k * unit.disp
+        else:
+            groups[key] = [unit, k * unit.disp]
+    for unit, disp in groups.values():
+        fields.append(
+            -splat_field(face.landmarks, unit.moving, disp, unit.held, unit.sigma, size, True)
+        )
+    total = _limit_folding(np.asarray(sum(fields), np.float32))
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     grid = np.stack([xs + total[..., 0], ys + total[..., 1]], -1)
     return cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _steps(
+    codes: dict[str, float], active: dict[str, float], landmarks: np.ndarray, lips: np.ndarray
+) -> dict[str, float]:
+    """This round's undo per AU code: `STEP` x its weight, but never more than the mesh read-out
+    still finds of that AU (the blendshapes say which expression; the geometry says how much is
+    left), so the undo stops at neutral instead of pushing past it (a pout, pressed lips). AUs
+    outside `_CAPPED` move only while a channel in `active` (those still beyond neutral) names
+    them.
+
+    Lip parting (AU25, AU26) is closed with the jaw (AU26 backwards), sized by the gap itself,
+    measured on `lips` (landmarks before the gap was inpainted): a smile's teeth part the lips by
+    more than E, and a gap left open becomes a blob of inpainted lip colour. AU25 is not undone
+    by its own pattern: in the real-data model it raises the lower lip (py-feat's regression
+    learnt lips parting together with the chin pushing up), so backwards it opens the mouth.
+    """
+    shape = read_face_aus(landmarks)
+    steps = {
+        c: min(STEP * w, shape.get(parse_code(c)[1], 0.0)) if c in _CAPPED else BROW_STEP * w
+        for c, w in codes.items()
+        if c in _CAPPED or c in active  # a brow AU only while its channel reads it
+    }
+    parting = [c for c in codes if parse_code(c)[1] in (26, 25)]
+    if parting:
+        for c in parting:
+            steps.pop(c, None)
+        pts = np.asarray(lips, np.float64)
+        gap = float(np.linalg.norm(pts[13] - pts[14]) / regions.face_frame(pts).iod)
+        if gap > CLOSED_GAP and shape.get(17, 0.0) < CHIN_PUSHED:
+            steps["26"] = min(0.5 * gap / E_DISPLACEMENT[26], MAX_LIP_STEP)
+    return {c: round(k, 3) for c, k in steps.items() if k >= MIN_STEP}
 
 
 def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> Neutralised:
     """Measure `face` and, if any channel is beyond `threshold`, undo it (see the module doc)."""
     found = landmarker.detect(face.image)
     before = measure(found[0].blendshapes) if found else {}
+    first = found[0] if found else None
     over = beyond(before, threshold)
     if not over:
-        return Neutralised(face, before, before, {})
+        return Neutralised(face, before, before, {}, first)
     codes = undo_codes(over)
     mouth = any(parse_code(c)[1] in _MOUTH_AUS for c in codes)
-    current, after, undone = face, before, 0.0
+    folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
+    current, after, undone, last = face, before, dict.fromkeys(codes, 0.0), first
+    lips = face.landmarks
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
-        image = _undo(current, codes, STEP)
+        active = undo_codes(
+            {n: v for n, v in after.items() if n in over and v >= MARGIN * limit(n, threshold)}
+        )
+        steps = _steps(codes, active, current.landmarks, lips)
+        calm = all(after[name] < MARGIN * limit(name, threshold) for name in over)
+        if not steps or (calm and all(k < GEOMETRY_DONE for k in steps.values())):
+            break
+        image = _undo(current, steps)
         found = landmarker.detect(image)
         if not found:
             break
-        if mouth:
-            image = _close_lips(image, found[0].landmarks)
+        lips = found[0].landmarks
+        if mouth or folds:  # texture repaired where the warp moved the geometry this round
+            image = _close_lips(image, lips) if mouth else image
+            image = _flatten_folds(image, lips) if folds else image
             found = landmarker.detect(image) or found
         current = replace(
             current,
             image=np.ascontiguousarray(image, np.uint8),
             landmarks=np.asarray(found[0].landmarks, np.float32),
         )
-        after, undone = measure(found[0].blendshapes), undone + STEP
-        if max(after[name] for name in over) < MARGIN * threshold:
-            break
-    if undone == 0:  # the face was lost at the first step: keep the photo as it is
-        return Neutralised(face, before, before, {})
+        after, last = measure(found[0].blendshapes), found[0]
+        undone = {c: undone.get(c, 0.0) + steps.get(c, 0.0) for c in {*undone, *steps}}
+    undone = {c: round(v, 3) for c, v in undone.items() if v > 0}
+    if not undone:  # nothing left to move, or the face was lost at the first step
+        return Neutralised(face, before, before, {}, first)
+    if mouth:  # texture only: the geometry is final
+        image = _lip_seam(current.image, current.landmarks)
+        found = landmarker.detect(image)
+        if found:
+            after, last = measure(found[0].blendshapes), found[0]
+            current = replace(current, image=image, landmarks=found[0].landmarks)
     now = {name: after[name] for name in over}
     note = f"neutralised: {describe(over, 0.0)} -> {describe(now, -1.0)}"
     new = replace(current, notes=(*face.notes, note))
-    return Neutralised(new, before, after, {c: round(undone * w, 3) for c, w in codes.items()})
+    return Neutralised(new, before, after, undone, last)

