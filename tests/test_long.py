@@ -24,7 +24,6 @@ from equime.generation.long import plan_long
 from equime.video.mp4 import read_mp4
 
 CLEAN = {
-    "preset": "easy",  # no talking, turns or occlusions: motion only in events and blinks
     "duration_s": 8,
     "micro": [2, 2],
     "macro": [1, 1],
@@ -42,6 +41,8 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.write_text(yaml.safe_dump({"long": CLEAN}))
     out = folder / "ds"
     flags = [
+        "--difficulty",
+        "easy",  # no talking, turns or occlusions: motion only in events and blinks
         "--limit",
         "1",
         "--light-drift",

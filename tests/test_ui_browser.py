@@ -246,8 +246,9 @@ def test_check_tab_reports_a_dataset_and_refuses_a_plain_folder(page, server, sh
     assert "Traceback" not in page.inner_text("body")
 
 
-def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> None:
-    """A person makes a long video (micro + macro expressions) and reads its spotting report."""
+def test_long_videos_from_the_page_then_the_spot_report(page, server, shots: Path) -> None:
+    """A person makes a long video (micro + macro expressions) at a chosen difficulty and reads
+    its spotting report."""
     page.reload()
     page.get_by_role("tab", name="Dataset").click()
     page.locator("#ds-name input, #ds-name textarea").first.fill("e2e-long")
@@ -256,6 +257,7 @@ def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> No
     page.locator("#ds-size label", has_text="128").click()
     page.locator("#ds-long input").check()
     page.locator("#ds-duration input").fill("10")
+    page.locator("#ds-difficulty label", has_text="hard").click()
     page.click("#ds-run")
     page.wait_for_function(
         "() => (document.querySelector('#ds-progress-text') || {}).innerText"
@@ -271,6 +273,8 @@ def test_long_videos_from_the_page_then_the_spot_report(page, shots: Path) -> No
         "() => document.querySelector('#rep-md').innerText.includes('Spotting score')"
     )
     assert "micro-expressions" in page.inner_text("#rep-md")
+    (card,) = server[1].rglob("e2e-long*/dataset.json")
+    assert '"preset": "hard"' in card.read_text()
     shown = page.inner_text("#rep-md")  # spot.md: the method and the unusable stretches
     assert "Method: motion" in shown and "unusable stretches" in shown
     assert "Traceback" not in page.inner_text("body")

@@ -8,6 +8,7 @@ from typing import Any
 
 from equime.commands._settings import settings, synthesis_flags
 from equime.errors import EquimeError
+from equime.generation.long_config import PRESETS
 
 ORDER = 10
 
@@ -76,6 +77,12 @@ def add_parser(sub: Any) -> None:
         "(+ intervals.csv); settings under `long:` in --config",
     )
     p.add_argument("--duration", type=float, help="--long: seconds per video (default 20)")
+    p.add_argument(
+        "--difficulty",
+        choices=tuple(PRESETS),
+        help="--long: distractors as in real footage (talking, head turns and nods, occlusion, "
+        "light and noise): easy (none), realistic (default), hard",
+    )
     synthesis_flags(p)
     p.set_defaults(run=run)
 
@@ -100,11 +107,12 @@ def run(args: argparse.Namespace) -> int:
     from equime.generation.pipeline import generate
 
     source, path = _source_kind(args)
-    merged = settings(args, skip=("demo", "source", "path", "long", "duration"))
-    if args.long or args.duration is not None:  # the flags add to a config file's `long:`
-        duration = {} if args.duration is None else {"duration_s": args.duration}
+    merged = settings(args, skip=("demo", "source", "path", "long", "duration", "difficulty"))
+    flags = {"duration_s": args.duration, "preset": args.difficulty}
+    flags = {k: v for k, v in flags.items() if v is not None}
+    if args.long or flags:  # the flags add to a config file's `long:`
         prior = merged.get("long")
-        merged["long"] = {**(prior if isinstance(prior, dict) else {}), **duration}
+        merged["long"] = {**(prior if isinstance(prior, dict) else {}), **flags}
     cfg = GenerateConfig(**{"source": source, "path": path, **merged})
     report = generate(cfg)
     print(

@@ -52,6 +52,16 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         duration = gr.Number(
             20, minimum=4, label="Length of a long video (seconds)", elem_id="ds-duration"
         )
+        difficulty = gr.Radio(
+            [
+                ("easy: only the expressions and blinks", "easy"),
+                ("realistic: talking, head turns, a hand, camera noise", "realistic"),
+                ("hard: more of them", "hard"),
+            ],
+            value="realistic",
+            label="Long videos: how hard to spot",
+            elem_id="ds-difficulty",
+        )
     faces = gr.Radio(
         [("the largest face", "largest"), ("every face, each a person of its own", "all")],
         value="largest",
@@ -59,8 +69,9 @@ def _settings_inputs() -> tuple[list[gr.components.Component], list[str]]:
         elem_id="ds-faces",
     )
     components = [emotions, per_face, limit, seed, frames, fps, size, workers, long, duration]
+    components.append(difficulty)
     names = ["emotions", "per_face", "limit", "seed", "n_frames", "fps", "size", "workers"]
-    names += ["long", "long_duration"]
+    names += ["long", "long_duration", "long_difficulty"]
     components.append(faces)
     names.append("faces")
     balance = balancing_fields()
@@ -96,8 +107,12 @@ def _clean_settings(names: list[str], values: list[Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     given = dict(zip(names, values, strict=True))
     if given.pop("long", False):  # GenerateConfig.long: the settings of long videos, None = clips
-        settings["long"] = {"duration_s": float(given.get("long_duration") or 20)}
+        settings["long"] = {
+            "duration_s": float(given.get("long_duration") or 20),
+            "preset": given.get("long_difficulty") or "realistic",
+        }
     given.pop("long_duration", None)
+    given.pop("long_difficulty", None)
     for name, value in given.items():
         if value is None or value == "":
             continue
