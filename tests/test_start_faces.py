@@ -120,12 +120,15 @@ def test_every_start_face_neutral_or_refused(photo_run: Path) -> None:
         posed = PHOTOS[Path(row.source_path).name]
         scores = classify(read_mp4(photo_run / row.file_name)[0])
         if scores is not None:
-            label, _ = top(scores)
-            assert label == "neutral" or label != posed, (row.face_id, scores)
+            label, score = top(scores)
+            # neutral, or another expression read without confidence (a start face read angry
+            # 0.88 was the surprise photo's: now refused as too strong to undo)
+            assert label == "neutral" or (label != posed and score < 0.6), (row.face_id, scores)
     # the near-profile disgust photo and the unfound face are refused, with the reason
     names = rejected["path"].map(lambda p: Path(p).name)
     reasons = dict(zip(names, rejected["reason"], strict=True))
     assert "head turned" in reasons["45-m7-di-ph.jpg"]
+    assert "too strong to undo" in reasons["0-f1-su-ph.jpg"]  # a jaw dropped far beyond E
     assert reasons["BWPictureHuman.jpg"] == "no face found"
 
 

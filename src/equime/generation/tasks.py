@@ -157,10 +157,12 @@ def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]
     """The face a video starts from and its expression record: neutralised (and gated), refused
     when not neutral, or kept as it is (`GenerateConfig.neutral`)."""
     from equime.faces.expression import measure, not_neutral
-    from equime.synth.neutral import neutralise
+    from equime.synth.neutral import neutralise, too_strong
 
     if task.neutral == "neutralise":
         done = neutralise(face, landmarker, task.neutral_threshold)
+        if why := too_strong(done.undone):
+            raise InputRejected(face.face_id, why)
         face, found = done.face, done.detection
         record = expression_record(done.before, done.after, done.undone)
     else:

