@@ -158,6 +158,17 @@ def _event(
     )
 
 
+def _place(rng: np.random.Generator, free: list[tuple[int, int]], length: int) -> int | None:
+    """A random start for `length` frames inside one of the stretches `free` ([start, end)),
+    each stretch as likely as the room it leaves; None when none has room."""
+    spots = [(a, b - length) for a, b in free if b - length > a]
+    if not spots:
+        return None
+    weights = np.array([b - a for a, b in spots], float)
+    a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
+    return int(rng.integers(a, b + 1))
+
+
 def _blinks(
     rng: np.random.Generator, free: list[tuple[int, int]], n_frames: int, fps: float, lc: LongConfig
 ) -> tuple[tuple[int, int], ...]:
@@ -166,12 +177,9 @@ def _blinks(
     taken: list[tuple[int, int]] = []
     for _ in range(count):
         length = _frames(rng.uniform(*lc.blink_ms), fps) + 1
-        spots = [(a, b - length) for a, b in free if b - length > a]
-        if not spots:
+        start = _place(rng, free, length)
+        if start is None:
             break
-        weights = np.array([b - a for a, b in spots], float)
-        a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
-        start = int(rng.integers(a, b + 1))
         if all(start > e + 2 or start + length < s - 2 for s, e in taken):
             taken.append((start, start + length - 1))
     return tuple(sorted(taken))
@@ -195,12 +203,9 @@ def _distractors(
     taken: list[tuple[str, int, int]] = []
     for kind in [wanted[i] for i in rng.permutation(len(wanted))]:  # no kind crowds out another
         length = _frames(1000 * rng.uniform(*DISTRACTOR_SECONDS[kind]), fps)
-        spots = [(a, b - length) for a, b in free if b - length > a]
-        if not spots:
+        start = _place(rng, free, length)
+        if start is None:
             continue
-        weights = np.array([b - a for a, b in spots], float)
-        a, b = spots[int(rng.choice(len(spots), p=weights / weights.sum()))]
-        start = int(rng.integers(a, b + 1))
         end = start + length - 1
         if all(start > e + 2 or end < s - 2 for _, s, e in taken):
             taken.append((kind, start, end))

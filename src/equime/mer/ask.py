@@ -16,7 +16,7 @@ import pandas as pd
 
 from equime.errors import EquimeError
 from equime.mer.datasets import finish_table
-from equime.mer.datasets.folder import VIDEO_SUFFIXES, _is_frame_folder
+from equime.mer.datasets.folder import VIDEO_SUFFIXES, is_frame_folder
 
 FACE_LOOKS = 8  # frames looked at, evenly over the clip, before saying a video has no face
 
@@ -48,7 +48,7 @@ def clip_table(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def is_clip(path: Path) -> bool:
     """A video file or a folder of frame images."""
-    return (path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES) or _is_frame_folder(path)
+    return (path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES) or is_frame_folder(path)
 
 
 def videos_in(folder: Path) -> list[Path]:

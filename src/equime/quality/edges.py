@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SAME = (
-    3  # grey levels: rows differing by at most this everywhere are one repeated row (codec noise)
-)
+# grey levels: rows differing by at most this everywhere are one repeated row (codec noise)
+SAME = 3
 MAX_RUN = 5  # a frame with a longer run at an edge shows a stretched border
 
 

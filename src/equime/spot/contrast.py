@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from equime.spot.spotter import Spotted
+from equime.spot.usable import runs
 
 
 def contrast(feature: np.ndarray, m: int) -> np.ndarray:
@@ -41,11 +42,8 @@ def relative_threshold(c: np.ndarray, p: float) -> float:
 def runs_to_spots(c: np.ndarray, threshold: float, half: int, kind: str) -> list[Spotted]:
     """One interval of 2 `half` + 1 frames around the peak of each run of frames above
     `threshold` (NaN never is); of two that overlap the higher peak stays."""
-    above = np.nan_to_num(c, nan=-np.inf) > threshold
-    edges = np.diff(np.r_[0, above.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     found = []
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in runs(np.nan_to_num(c, nan=-np.inf) > threshold):
         apex = int(a) + int(np.argmax(c[a : b + 1]))
         lo, hi = max(0, apex - half), min(len(c) - 1, apex + half)
         found.append(Spotted(lo, apex, hi, kind, float(c[apex] / threshold)))
@@ -54,8 +52,3 @@ def runs_to_spots(c: np.ndarray, threshold: float, half: int, kind: str) -> list
         if all(s.offset < k.onset or s.onset > k.offset for k in kept):
             kept.append(s)
     return sorted(kept, key=lambda s: s.onset)
-
-
-def per_segment(segment: np.ndarray) -> list[np.ndarray]:
-    """Frame indices of each segment (a stretch of usable frames), in order."""
-    return [np.flatnonzero(segment == s) for s in np.unique(segment[segment >= 0])]

@@ -100,13 +100,17 @@ def _rise(signal: np.ndarray, fps: float, cfg: SpotConfig) -> tuple[np.ndarray, 
     return base, signal - base
 
 
+def per_segment(segment: np.ndarray) -> list[np.ndarray]:
+    """Frame indices of each segment (a stretch of usable frames; -1 = unusable), in order."""
+    return [np.flatnonzero(segment == s) for s in np.unique(segment[segment >= 0])]
+
+
 def rise_and_noise(
     signal: np.ndarray, segments: np.ndarray, fps: float, cfg: SpotConfig
 ) -> tuple[np.ndarray, float]:
     """The rise over each segment's past baseline (NaN outside segments) and its noise."""
     rise = np.full(len(signal), np.nan)
-    for seg in np.unique(segments[segments >= 0]):
-        idx = np.flatnonzero(segments == seg)
+    for idx in per_segment(segments):
         rise[idx] = _rise(signal[idx], fps, cfg)[1]
     _, noise = noise_of(rise[~np.isnan(rise)]) if (~np.isnan(rise)).any() else (0.0, 1e-6)
     return rise, noise
@@ -153,8 +157,7 @@ def spot_signal(
         segments = np.zeros(len(signal), int)
     _, noise = rise_and_noise(signal, segments, fps, cfg)
     candidates: list[Spotted] = []
-    for seg in np.unique(segments[segments >= 0]):
-        idx = np.flatnonzero(segments == seg)
+    for idx in per_segment(segments):
         start = int(idx[0])
         for c in _spot_stretch(signal[idx], fps, cfg, noise):
             candidates.append(

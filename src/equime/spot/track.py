@@ -24,6 +24,7 @@ import numpy as np
 
 from equime.errors import EquimeError
 from equime.faces import regions
+from equime.faces.align import similarity_matrix
 from equime.spot.usable import CoverConfig, cover_measures, unusable_stretches
 
 _BOX_MARGIN = 0.08
@@ -52,20 +53,6 @@ class FaceTrack:
     @property
     def n(self) -> int:
         return len(self.crops)
-
-
-def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """2x3 matrix of the least-squares similarity taking src points onto dst (Umeyama)."""
-    sm, dm = src.mean(0), dst.mean(0)
-    s, d = src - sm, dst - dm
-    u, sv, vt = np.linalg.svd(d.T @ s)
-    sign = np.sign(np.linalg.det(u @ vt))
-    rot = u @ np.diag([1.0, sign]) @ vt
-    scale = (sv * [1.0, sign]).sum() / max((s**2).sum(), 1e-12)
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = dm - m[:, :2] @ sm
-    return m
 
 
 def _frames_with_landmarks(
@@ -129,7 +116,7 @@ def track_face(
             to_crop = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
             ref = (pts[stable], to_crop)
             iod = iod or regions.face_frame(pts).iod * scale
-        align = _similarity(pts[stable], ref[0])  # this frame onto the segment's first
+        align = similarity_matrix(pts[stable], ref[0])  # this frame onto the segment's first
         lin = ref[1][:, :2]
         m = np.concatenate([lin @ align[:, :2], (lin @ align[:, 2] + ref[1][:, 2])[:, None]], 1)
         crop_rgb = cv2.warpAffine(

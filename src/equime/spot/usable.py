@@ -113,7 +113,8 @@ def covered_frames(lip: np.ndarray, edge: np.ndarray, cfg: CoverConfig) -> np.nd
     return covered
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) frame of each stretch of True in `mask`."""
     edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
@@ -145,7 +146,7 @@ def unusable_stretches(
                 seg += 1
             segment[t] = seg
     stretches = []
-    for a, b in _runs(bad):
+    for a, b in runs(bad):
         span = slice(a, b + 1)
         if no_face[span].any():
             reason = "no face"

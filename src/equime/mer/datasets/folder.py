@@ -20,7 +20,7 @@ from equime.video.frames import IMAGE_SUFFIXES
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
-def _is_frame_folder(path: Path) -> bool:
+def is_frame_folder(path: Path) -> bool:
     return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 
@@ -68,7 +68,7 @@ def load_folder(root: Path) -> pd.DataFrame:
     rows = []
     for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for item in sorted(label_dir.iterdir()):
-            if item.suffix.lower() in VIDEO_SUFFIXES or _is_frame_folder(item):
+            if item.suffix.lower() in VIDEO_SUFFIXES or is_frame_folder(item):
                 clip = f"{label_dir.name}/{item.stem if item.is_file() else item.name}"
                 rows.append(
                     {

@@ -19,9 +19,9 @@ import math
 import numpy as np
 from skimage.feature import local_binary_pattern
 
-from equime.spot.contrast import contrast, per_segment, relative_threshold, runs_to_spots
+from equime.spot.contrast import contrast, relative_threshold, runs_to_spots
 from equime.spot.methods import MethodResult, register_spot_method
-from equime.spot.spotter import SpotConfig
+from equime.spot.spotter import SpotConfig, per_segment
 from equime.spot.track import FaceTrack
 
 BLOCKS, BINS, TOP = 6, 59, 12
