@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from equime.errors import EquimeError
+from equime.mer.datasets.folder import VIDEO_SUFFIXES  # what equime predict reads
 from equime.ui.safety import inside, safe_name
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 MAX_VIDEO_BYTES = 50 * 2**20
 SEARCH_DEPTH = 6  # folders below the working folder searched for checkpoints
 
