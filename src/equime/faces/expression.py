@@ -52,6 +52,8 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("lips apart", _pair("mouthLowerDown"), {"25": 1.0}),
     Channel("lip stretch", _pair("mouthStretch"), {"20": 1.0}),
     Channel("dimple", _pair("mouthDimple"), {"14": 1.0}),
+    # a pout: no AU of the motion model undoes it (the neutraliser stops before making one)
+    Channel("pursed lips", ("mouthPucker",), {}),
     Channel("brow lowering", _pair("browDown"), {"4": 1.0}),
     Channel("inner brow raise", ("browInnerUp",), {"1": 1.0}),
     Channel("outer brow raise", _pair("browOuterUp"), {"2": 1.0}),

