@@ -1,17 +1,18 @@
 """Neutral start faces: undo a source photo's expression with the warp, before any timeline.
 
 `faces.expression` measures the photo (blendshape channels: smile, frown, brow lowering, ...); a
-channel beyond neutral names the AUs that make it. The warp moves them backwards with the
-real-data motion (`UNDO_SOURCE`, py-feat's AU -> mesh model) in rounds, the landmarks re-detected
-after each (at most `ROUNDS`): mouth and cheek AUs by what the mesh read-out
-(`faces.au_readout.read_face_aus`, the same model inverted) still finds of them, brow and lid AUs
-in small steps while their channel reads them, parted lips closed with the jaw by the measured gap.
-It stops when the blendshapes read every channel below `MARGIN` x its threshold and the read-out
-finds less than `GEOMETRY_DONE` of the mouth's AUs. Texture follows the geometry: the gap between
-the lips (teeth) is inpainted from the lips around it (OpenCV's Telea), the shading a smile's fold
-leaves in the nasolabial band is lifted, and a soft line is drawn where closed lips meet. Whether
-the result is neutral is decided afterwards by `faces.expression.not_neutral` (the gate); an undo
-larger than `MAX_UNDO` is refused before that (`too_strong`): the repair would be the face.
+channel beyond neutral names the AUs that make it. Parted lips are closed first, with the real
+lower lip moved up against the upper one (`synth.lips`). Then the warp moves the AUs backwards
+with the real-data motion (`UNDO_SOURCE`, py-feat's AU -> mesh model) in rounds, the landmarks
+re-detected after each (at most `ROUNDS`): mouth and cheek AUs by what the mesh read-out
+(`faces.au_readout.read_face_aus`, the same model inverted) still finds of them, a smile's
+widening only in part (`WIDTH_KEPT`), brow and lid AUs in small steps while their channel reads
+them. A round that purses the lips is retried at half the step, then taken back (`PURSED`). It
+stops when the blendshapes read every channel below `MARGIN` x its threshold and the read-out
+finds less than `GEOMETRY_DONE` of the mouth's AUs. The shading a smile's fold leaves in the
+nasolabial band is lifted after each round. Whether the result is neutral is decided afterwards
+by `faces.expression.not_neutral` (the gate); before that `too_strong` refuses an undo larger than
+`MAX_UNDO` (the repair would be the face) and a frowning photo (its furrows are texture).
 """
 
 from __future__ import annotations
