@@ -117,6 +117,14 @@ def test_brisque_never_negative_and_says_when_it_clips(brisque_metric):
     assert values["brisque"] == 0.0 and values["brisque_clipped_frames"] == 2
 
 
+def test_brisque_of_a_black_frame_is_a_number(brisque_metric):
+    """A black frame (a fade, a dropped frame) has no contrast to fit; it still gets a finite
+    score instead of dividing by zero."""
+    black = np.zeros((2, 64, 64, 1), np.uint8)
+    values = brisque_metric(black, QualityOptions(definition="exact", grayscale=True))
+    assert np.isfinite(values["brisque_raw"]) and 0.0 <= values["brisque"] <= 100.0
+
+
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory) -> Path:
     """A randomly initialised tiny CLIPModel and a character-level CLIP tokenizer, saved with

@@ -138,6 +138,8 @@ def mscn(image: np.ndarray) -> np.ndarray:
 def aggd_fit(x: np.ndarray) -> tuple[float, float, float, float]:
     """Asymmetric generalised Gaussian: shape, mean, left and right sigma (the package's fit)."""
     x = x.ravel()
+    if not np.any(x):  # a frame with no contrast at all (black): no shape to fit, no spread
+        return float(_phi_table()[1][-1]), 0.0, 0.0, 0.0
     left, right = x[x < 0], x[x >= 0]
     left_sq = float((left**2).mean()) if left.size else 0.0
     right_sq = float((right**2).mean()) if right.size else 0.0
