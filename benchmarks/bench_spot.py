@@ -4,12 +4,15 @@ against verify's read-out.
     python benchmarks/bench_spot.py [--out DIR] [--per-face N] [--seed S] [--duration SECONDS]
         [--workers 2] [--no-verify]
 
-Makes `equime generate --demo --long` (both demo faces, 256x256, 24 fps, default 20 s), then
-(a) decodes every video in this process (the baseline), (b) spots every video on `--workers`
-cores (`equime spot`'s own code: face detection once, flow, peaks; with no more videos than
-cores the cores go to flow threads inside one process, else to processes) and the first video
-on one core, then spots again naming each interval's emotion (`--recognise`), (c) scores the spots
-against intervals.csv (MEGC: IoU >= 0.5, per type and overall), and (d) cuts every
+Makes `equime generate --demo --long` (both demo faces, 256x256, 24 fps, default 20 s, the
+default `realistic` preset with its distractors), then (a) decodes every video in this process
+(the baseline), (b) spots every video on `--workers` cores (`equime spot`'s own code with its
+default method, `motion`: the face tracked and re-aligned, flow with head motion removed, spotted
+against each video's own baseline and noise on its usable stretches; with no more videos than
+cores the cores go to flow threads inside one process, else to processes) and the first video on
+one core, then spots again naming each interval's emotion (`--recognise`), (c) scores the spots
+against intervals.csv (MEGC: IoU >= 0.5, per type and overall; distractor rows are no
+expressions to find), and (d) cuts every
 micro-expression out of its long video with a neutral lead-in and reads it with verify (flow
 read-out, spotting): onset, apex and offset against intervals.csv.
 """
