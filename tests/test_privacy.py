@@ -163,13 +163,14 @@ def test_pgd_reaches_chance_at_the_smallest_eps_with_psnr_above_35(trained, eps_
     # chance; the grid's smallest level (2/255) is the one the report below is made at. With the
     # start faces of issue 26 (crops kept inside the photo, every AU undone): 0.625 on the
     # originals, 0.438 at 1/255, 0.219 at 2/255, 0.062 at 4/255: one level takes 0.19 off, two
-    # reach chance. With lips closed by moving the lower lip (synth/lips.py): 0.719, 0.625 at
-    # 1/255 (3 of 32 videos), 0.281 at 2/255, 0 at 4/255: one level takes at least 2 videos off.
+    # reach chance. With lips closed by moving the lower lip (synth/lips.py): 0.688, 0.250 at
+    # 1/255, 0.094 at 2/255, 0 at 4/255. (With 2 of the 4 astronaut training variants refused
+    # at MAX_UNDO 2.0 E the recogniser read only 0.375-0.469 of the originals.)
     accuracy = {0: before["accuracy"]}
     accuracy |= {lv: _row(runs[lv], "attacked", "protected")["accuracy"] for lv in runs}
     curve = [accuracy[lv] for lv in sorted(accuracy)]
     assert curve == sorted(curve, reverse=True), accuracy
-    assert accuracy[0] > chance and accuracy[BELOW] <= accuracy[0] - 0.05, accuracy
+    assert accuracy[0] > chance and accuracy[BELOW] <= accuracy[0] - 0.15, accuracy
     assert all(accuracy[lv] <= chance for lv in EPS_LEVELS if lv >= levels), accuracy
     # most of what was read right is now read wrong, and the true class lost probability
     # measured 0.909 (0.682 = 15 of 22 at 6d1ec81, where 0.6 left 1 video of margin)

@@ -6,10 +6,9 @@ mouth. Here the gap is removed instead, one column of the mouth at a time (in mo
 u along the face's eye line, v down it): below the upper lip's outer contour the column samples
 the upper lip, then the lower lip from its inner edge, so the lower lip's own texture (its inner
 edge, where real lips meet and shade) lands on the upper lip's; then the skin from the lower lip
-to the chin, stretched to fill what the gap freed, so the chin stays where it is. Each lip may be
-made thicker out of the gap (`fullness`: a smile stretches the lips thin). Each column's map is
-piecewise linear and increasing, so no skin folds over; outside the gap's columns it is the
-identity. The inner edges come from the pixels where the landmarks put them on the teeth.
+to the chin, stretched to fill what the gap freed, so the chin stays where it is. Each column's
+map is piecewise linear and increasing, so no skin folds over; outside the gap's columns it is
+the identity. The inner edges come from the pixels where the landmarks put them on the teeth.
 """
 
 from __future__ import annotations
@@ -69,9 +68,8 @@ def _inner_edges(
     return us, np.minimum(upper[0], first), np.maximum(lower[0], last)
 
 
-def close_lips(image: np.ndarray, landmarks: np.ndarray, fullness: float = 1.0) -> np.ndarray:
-    """`image` with the gap between the inner lip contours closed (see the module doc), each lip
-    made up to `fullness` times thicker out of the gap (a smile stretches the lips thin)."""
+def close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """`image` with the gap between the inner lip contours closed (see the module doc)."""
     pts = np.asarray(landmarks, np.float64)
     frame = regions.face_frame(pts)
     origin = pts[regions.UPPER_LIP_OUTER[0]]  # the right mouth corner: mouth coordinates' zero
@@ -79,6 +77,9 @@ def close_lips(image: np.ndarray, landmarks: np.ndarray, fullness: float = 1.0) 
     def to_uv(p: np.ndarray) -> np.ndarray:
         d = p - origin
         return np.stack([d @ frame.ex, d @ frame.ey], -1)
+
+    def to_image(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return origin + u[..., None] * frame.ex + v[..., None] * frame.ey
 
     contours = [
         to_uv(pts[list(c)])
@@ -89,28 +90,20 @@ def close_lips(image: np.ndarray, landmarks: np.ndarray, fullness: float = 1.0) 
             regions.LOWER_LIP_OUTER,
         )
     ]
-
-    def to_image(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return origin + u[..., None] * frame.ex + v[..., None] * frame.ey
-
     h, w = image.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     u, v = to_uv(np.stack([xs, ys], -1)).transpose(2, 0, 1)
-    top, bottom = _contour(contours[0], u), _contour(contours[3], u)
+    bottom = _contour(contours[3], u)
     us, upper_edge, lower_edge = _inner_edges(image, to_image, contours)
     upper, lower = np.interp(u, us, upper_edge), np.interp(u, us, lower_edge)
     inner = contours[1][:, 0], contours[2][:, 0]
     between = (u > max(c.min() for c in inner)) & (u < min(c.max() for c in inner))
     gap = np.where(between, np.maximum(lower - upper, 0.0), 0.0)
-    upper_lip, lower_lip = np.maximum(upper - top, 0.5), np.maximum(bottom - lower, 0.5)
-    k = np.minimum(fullness, 1.0 + gap / (upper_lip + lower_lip))  # never wider than the mouth
-    seam, end = top + k * upper_lip, top + k * (upper_lip + lower_lip)
+    end = bottom - gap  # where the lower lip now ends
     chin = float(to_uv(pts[CHIN])[1])
-    below = np.maximum(chin - end, 1.0) / np.maximum(chin - bottom, 1.0)  # chin region: scale
+    stretch = np.maximum(chin - bottom, 1.0) / np.maximum(chin - end, 1.0)
     source = np.select(
-        [v < top, v < seam, v < end, v < chin],
-        [v, top + (v - top) / k, lower + (v - seam) / k, bottom + (v - end) / below],
-        v,
+        [v < upper, v < end, v < chin], [v, v + gap, bottom + (v - end) * stretch], v
     )
     grid = to_image(u, source).astype(np.float32)
     return cv2.remap(image, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, cv2.BORDER_REFLECT)
