@@ -145,7 +145,7 @@ def _views(frame: np.ndarray) -> list[np.ndarray]:
 def test_demo_astronaut_starts_without_her_smile(demo_run: Path) -> None:
     """The photo reads happy 1.00 to the independent classifier; frame 0 of her video, read over
     five views, no longer reads happy with any confidence, nor any other expression. (It does not
-    read neutral with confidence either: the classifier's neutral and happy are 0.22 and 0.20.)"""
+    read neutral with confidence either: sad 0.25, neutral 0.20, angry 0.18.)"""
     meta = pd.read_parquet(demo_run / "metadata.parquet")
     astronaut = meta[meta["source_path"].str.contains("astronaut")].iloc[0]
     readings = [classify(view) for view in _views(read_mp4(demo_run / astronaut.file_name)[0])]

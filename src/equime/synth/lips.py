@@ -13,6 +13,8 @@ the identity. The inner edges come from the pixels where the landmarks put them 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -39,7 +41,9 @@ _KEEP = 0.25  # of each lip: its outer part is always lip, whatever its colour
 
 
 def _inner_edges(
-    image: np.ndarray, to_image, contours: list[np.ndarray]
+    image: np.ndarray,
+    to_image: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    contours: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per mouth column (u): the inner lip contours moved out to where the lips' colour ends.
     The landmarker often puts the inner contour on the teeth; a column map from there leaves a
