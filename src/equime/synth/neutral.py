@@ -204,21 +204,23 @@ def _steps(
     return {c: round(k, 3) for c, k in steps.items() if k >= MIN_STEP}
 
 
-def _closed(face: Face, landmarker) -> tuple[Face, float]:
-    """`face` with parted lips closed (`synth.lips`), landmarks re-detected, and the gap closed
-    in E units of AU26 (what `too_strong` weighs); the face unchanged when the lips meet."""
+def _closed(face: Face, found: Detection, landmarker) -> tuple[Face, Detection, float]:
+    """`face` with parted lips closed (`synth.lips`), the landmarker's reading of it (`found`:
+    of `face` as given), and the gap closed in E units of AU26 (what `too_strong` weighs); the
+    face unchanged when the lips meet."""
     closed = 0.0
     for _ in range(2):  # a second pass for what the first landmarks placed inside the teeth
         gap = lip_gap(face.landmarks)
         if gap <= CLOSED_GAP:
             break
         image = close_lips(face.image, face.landmarks)
-        found = landmarker.detect(image)
-        if not found:
+        detected = landmarker.detect(image)
+        if not detected:
             break
-        face = replace(face, image=image, landmarks=np.asarray(found[0].landmarks, np.float32))
+        found = detected[0]
+        face = replace(face, image=image, landmarks=np.asarray(found.landmarks, np.float32))
         closed += gap / E_DISPLACEMENT[26]
-    return face, closed
+    return face, found, closed
 
 
 def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> Neutralised:
@@ -233,10 +235,8 @@ def neutralise(face: Face, landmarker, threshold: float = NEUTRAL_THRESHOLD) -> 
     folds = any(parse_code(c)[1] in _FOLD_AUS for c in codes)
     current, after, undone, last = face, before, dict.fromkeys(codes, 0.0), first
     if any(parse_code(c)[1] in _PARTING for c in codes):
-        current, undone["26"] = _closed(face, landmarker)
-        if undone["26"]:
-            last = landmarker.detect(current.image)[0]
-            after = measure(last.blendshapes)
+        current, last, undone["26"] = _closed(face, first, landmarker)
+        after = measure(last.blendshapes)
     scale = 1.0  # halved once when a round overshoots into a pout
     for _ in range(ROUNDS):  # small steps, landmarks re-detected between them: no fold-over
         if newly := {n: v for n, v in beyond(after, threshold).items() if n not in over}:
