@@ -142,16 +142,19 @@ def _views(frame: np.ndarray) -> list[np.ndarray]:
     return [frame, frame[:, ::-1].copy(), cv2.GaussianBlur(frame, (0, 0), 0.8), dark, half]
 
 
-def test_demo_astronaut_starts_without_her_smile(demo_run: Path) -> None:
+def test_demo_astronaut_starts_neutral(demo_run: Path) -> None:
     """The photo reads happy 1.00 to the independent classifier; frame 0 of her video, read over
-    five views, no longer reads happy with any confidence, nor any other expression. (It does not
-    read neutral with confidence either: sad 0.25, neutral 0.20, angry 0.18.)"""
+    five views, reads neutral above every other class, and happy no more than a neutral face's
+    share. (Before the chin raise was undone and the lips closed fuller, the same frame read sad
+    0.25, neutral 0.20, angry 0.18.)"""
     meta = pd.read_parquet(demo_run / "metadata.parquet")
     astronaut = meta[meta["source_path"].str.contains("astronaut")].iloc[0]
     readings = [classify(view) for view in _views(read_mp4(demo_run / astronaut.file_name)[0])]
     assert all(r is not None for r in readings)
     mean = {k: float(np.mean([r[k] for r in readings])) for k in readings[0]}
-    assert mean["happy"] < 0.35 and max(mean.values()) < 0.4, mean
+    assert max(mean, key=mean.__getitem__) == "neutral", mean
+    assert mean["happy"] < 0.2, mean
+    print("astronaut frame 0, five views:", {k: round(v, 2) for k, v in mean.items()})
 
 
 def test_largest_counts_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

